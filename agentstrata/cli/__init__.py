@@ -1,0 +1,35 @@
+"""Entry point of the ``strata`` command: registers the commands, turns failures into messages."""
+
+from __future__ import annotations
+
+import sys
+
+from agentstrata.cli.app import app, err
+from agentstrata.errors import StrataError
+
+# Each module registers its commands on `app` when imported.
+from agentstrata.cli import schema_cmd  # noqa: E402,F401
+
+
+def main() -> None:
+    """Run the CLI; a user sees a message and an exit code, never a traceback."""
+    try:
+        app()  # standalone: Typer itself reports usage errors (exit 2)
+    except StrataError as exc:
+        err.print(exc.message, markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+        err.print(f"strata: internal error: {type(exc).__name__}: {exc}", markup=False, highlight=False)
+        err.print("Re-run with STRATA_DEBUG=1 for the traceback, and please report it.", markup=False)
+        if _debug():
+            raise
+        sys.exit(70)
+
+
+def _debug() -> bool:
+    import os
+
+    return os.environ.get("STRATA_DEBUG") == "1"
