@@ -79,6 +79,8 @@ def read_text(path: Path, shown: str) -> str:
         raise
     except OSError as exc:
         raise unusable(shown, f"cannot read file: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a path holding a NUL byte, e.g. from a `ref:` value
+        raise unusable(shown, f"cannot read file: {exc}") from None
     if len(raw) > MAX_BYTES:
         raise unusable(shown, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
     if b"\x00" in raw:
@@ -156,7 +158,11 @@ class _Builder:
             raise self._fail(node, f"tag {node.tag!r} is not allowed")
         if node.tag == _CORE + "timestamp":
             return node.value  # specs hold no dates: keep what was written
-        return _SCALARS.yaml_constructors[node.tag](_SCALARS, node)
+        try:
+            return _SCALARS.yaml_constructors[node.tag](_SCALARS, node)
+        except (ValueError, LookupError, TypeError, OverflowError):
+            # PyYAML's resolver admits some values its constructors reject ('0b_', '!!int abc').
+            raise self._fail(node, f"invalid {node.tag.removeprefix(_CORE)} value {node.value!r}") from None
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         result: dict[Any, Any] = {}

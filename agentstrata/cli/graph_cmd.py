@@ -1,0 +1,29 @@
+"""``strata graph PATH``: draw a stack (SVG, PNG with Graphviz, and Mermaid text)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from agentstrata.cli.app import app, out
+from agentstrata.graph import stack_graph, write_graph
+from agentstrata.loader import load_stack, shown_path
+
+DEFAULT_OUT = Path(".strata") / "graph"
+
+
+@app.command("graph")
+def graph_command(
+    path: Annotated[Path, typer.Argument(help="A stack file.", metavar="PATH", show_default=False)],
+    out_dir: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="Output directory. Default: .strata/graph/ under the project root."),
+    ] = None,
+) -> None:
+    """Draw the stack: layers as bands (layer 0 at the bottom), agents, and their data flows."""
+    loaded = load_stack(path)
+    target = out_dir if out_dir is not None else loaded.root / DEFAULT_OUT
+    for written in write_graph(stack_graph(loaded.stack), target):
+        out.print(shown_path(written), markup=False, highlight=False)

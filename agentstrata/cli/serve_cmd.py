@@ -1,0 +1,127 @@
+"""``strata serve``: host one agent (from a stack, an agent file, or a lone notebook) over HTTP."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from agentstrata.cli.app import app
+from agentstrata.errors import StrataError
+
+TRANSPORT_ENV = "STRATA_TRANSPORT"
+REDIS_URL_ENV = "STRATA_REDIS_URL"
+LOG_LEVEL_ENV = "STRATA_LOG_LEVEL"
+OUTPUTS_ONLY_ENV = "STRATA_OUTPUTS_ONLY"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]i?[bB]?|[bB])?\s*$")
+_FACTORS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
+
+
+@app.command("serve")
+def serve_command(
+    target: Optional[Path] = typer.Argument(
+        None, help="A lone marimo notebook (.py) or an agent file (.yaml); or use --stack/--agent."),
+    stack: Optional[Path] = typer.Option(None, "--stack", help="Stack file holding the agent."),
+    agent: Optional[str] = typer.Option(None, "--agent", help="Name of the agent in the stack."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port (default: the agent's port in the stack; 2718)."),
+    inputs: list[str] = typer.Option([], "--input", help="Lone notebook: an input value, name=JSON (repeatable)."),
+    outputs: list[str] = typer.Option([], "--output", help="Lone notebook: an output variable (repeatable; "
+                                                          "default: its public JSON-encodable definitions)."),
+    transport: Optional[str] = typer.Option(None, "--transport", help=f"http or redis (env {TRANSPORT_ENV}; "
+                                                                      "default http)."),
+    redis_url: Optional[str] = typer.Option(None, "--redis-url", help=f"Redis URL (env {REDIS_URL_ENV})."),
+    max_payload: str = typer.Option("10MB", "--max-payload", help="Largest output or upstream payload: 10MB, 512KiB..."),
+    debounce_ms: float = typer.Option(20.0, "--debounce-ms", help="Input changes this close together make one run."),
+    session_ttl: int = typer.Option(120, "--session-ttl", help="Seconds a closed UI session's kernel is kept."),
+    no_ui: bool = typer.Option(False, "--no-ui", help="Serve the JSON API only, without the marimo UI at /."),
+    outputs_only: bool = typer.Option(
+        os.environ.get(OUTPUTS_ONLY_ENV) == "1", "--outputs-only",
+        help=f"Run only the cells the outputs need, skipping display and side-effect cells (env {OUTPUTS_ONLY_ENV}=1)."),
+    log_level: str = typer.Option(os.environ.get(LOG_LEVEL_ENV, "info"), "--log-level", help="debug, info, warning."),
+) -> None:
+    """Host one agent: compute its outputs from its inputs, and serve them with its marimo UI."""
+    from agentstrata.runtime.host_config import HostOptions
+    from agentstrata.runtime.server import serve
+
+    _configure_logging(log_level)
+    config = _host_config(target, stack, agent, port, inputs, outputs)
+    kind = (transport or os.environ.get(TRANSPORT_ENV) or "http").lower()
+    if kind not in ("http", "redis"):
+        raise StrataError(f"--transport: expected 'http' or 'redis', got {kind!r}")
+    url = redis_url or os.environ.get(REDIS_URL_ENV)
+    if kind == "redis" and not url:
+        raise StrataError(f"--transport redis needs --redis-url or {REDIS_URL_ENV}")
+    config.options = HostOptions(
+        max_payload=parse_size(max_payload, "--max-payload"),
+        debounce=max(debounce_ms, 0.0) / 1000,
+        transport=kind,
+        redis_url=url,
+        session_ttl=session_ttl,
+        ui=not no_ui,
+        outputs_only=outputs_only,
+    )
+    serve(config, host=host, port=port or config.port)
+
+
+def _host_config(target: Path | None, stack: Path | None, agent: str | None, port: int | None,
+                 inputs: list[str], outputs: list[str]) -> Any:
+    from agentstrata.loader import LoadedStack, load
+    from agentstrata.runtime.host_config import config_for_agent_file, config_for_notebook, config_for_stack_agent
+
+    if (target is None) == (stack is None):
+        raise StrataError("give either a notebook/agent file, or --stack STACK.yaml --agent NAME")
+    if target is not None and target.suffix == ".py":
+        if agent:
+            raise StrataError("--agent needs --stack")
+        return config_for_notebook(target, port or 2718, dict(_parse_input(i) for i in inputs), outputs)
+    if inputs or outputs:
+        raise StrataError("--input/--output are for a lone notebook; a stack or agent file declares its interface")
+    loaded = load(stack or target)  # type: ignore[arg-type]
+    if isinstance(loaded, LoadedStack):
+        if not agent:
+            names = ", ".join(a.name for a in loaded.stack.agent_specs)
+            raise StrataError(f"{stack or target}: which agent? pass --agent NAME (agents: {names})")
+        config = config_for_stack_agent(loaded, agent)
+        spec_env = loaded.stack.agent(agent).env  # type: ignore[union-attr]
+    else:
+        if agent and agent != loaded.agent.name:
+            raise StrataError(f"{target}: defines agent {loaded.agent.name!r}, not {agent!r}")
+        config = config_for_agent_file(loaded)
+        spec_env = loaded.agent.env
+    for key, value in spec_env.items():
+        os.environ.setdefault(key, value)  # the process's own environment wins
+    return config
+
+
+def _parse_input(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise StrataError(f"--input {text!r}: expected name=JSON, with name a Python identifier")
+    try:
+        return name, json.loads(raw)
+    except ValueError as exc:
+        raise StrataError(f"--input {name}: invalid JSON: {exc}") from None
+
+
+def parse_size(text: str, flag: str) -> int:
+    """``10MB`` -> 10_000_000, ``512KiB`` -> 524_288, ``1024`` -> 1024."""
+    match = _SIZE.match(text)
+    if not match:
+        raise StrataError(f"{flag}: expected a size such as 10MB, 512KiB or 1048576, got {text!r}")
+    unit = (match.group(2) or "").lower().rstrip("b") if (match.group(2) or "").lower() != "b" else ""
+    return int(float(match.group(1)) * _FACTORS[unit])
+
+
+def _configure_logging(level: str) -> None:
+    numeric = getattr(logging, level.upper(), None)
+    if not isinstance(numeric, int):
+        raise StrataError(f"--log-level: expected debug, info, warning or error, got {level!r}")
+    logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("marimo", "httpx", "watchfiles"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

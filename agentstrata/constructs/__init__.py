@@ -1,0 +1,48 @@
+"""Strata's construct library: agent stacks as cdktf constructs, deployed by pluggable targets.
+
+    from cdktf import App
+    from agentstrata.constructs import AgentStack, DockerTarget
+
+    app = App()
+    stack = AgentStack(app, "kb", target=DockerTarget(workspace_path="stacks/sample-kb"))
+    kb = stack.add_agent(name="kb_base", layer=0, notebook="agents/kb_base.py",
+                         outputs={"session_log": "session_log"})
+    debriefer = stack.add_agent(name="debriefer", layer=1, notebook="agents/debriefer.py",
+                                outputs={"insights": "insights"})
+    debriefer.consumes(kb, "session_log", as_="history", transform="parse_yaml_log")
+    stack.render()          # validates like `strata validate`, then creates the resources
+    debriefer.container     # escape hatch: the docker_container
+    app.synth()
+
+Names are imported on first use, so that importing this package stays cheap and only the
+bindings of the target in use are ever loaded (the kubernetes bindings alone take ~4 s).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Before any jsii kernel starts: see bindings.py.
+from agentstrata.constructs import bindings  # noqa: F401
+
+if TYPE_CHECKING:
+    from agentstrata.constructs.agent_stack import AgentStack
+    from agentstrata.constructs.marimo_agent import MarimoAgent
+    from agentstrata.constructs.targets.base import Target
+    from agentstrata.constructs.targets.docker import DockerTarget
+
+_EXPORTS = {
+    "AgentStack": "agentstrata.constructs.agent_stack",
+    "MarimoAgent": "agentstrata.constructs.marimo_agent",
+    "Target": "agentstrata.constructs.targets.base",
+    "DockerTarget": "agentstrata.constructs.targets.docker",
+}
+
+__all__ = ["AgentStack", "DockerTarget", "MarimoAgent", "Target"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,171 @@
+"""Synthesizing a project: every stack of ``stacks/`` for each Terraform target it allows (``cdktf synth``),
+or one stack file for one target (``strata synth``).
+
+Specs are loaded and validated before any construct exists, while the jsii bindings load in the
+background; an invalid stack stops here with the validator's located errors, never a jsii
+traceback. A stack composed in Python is validated when it renders, with the same rules.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentstrata.constructs.bindings import Preload
+from agentstrata.constructs.stack_source import StackSource
+from agentstrata.constructs.state_backend import STATE_DIR
+from agentstrata.constructs.targets import TERRAFORM_TARGETS, terraform_target
+from agentstrata.errors import Diagnostic, SpecError, StrataError
+from agentstrata.loader import LoadedStack, load, load_stack, shown_path
+from agentstrata.validate import sort_diagnostics
+
+STACKS_DIR = "stacks"
+#: What a Python stack module in ``stacks/`` defines: ``define(app)`` adds its AgentStacks to the app.
+DEFINE = "define"
+_AGENT_STACK = "agentstrata.constructs.agent_stack"
+
+
+@dataclass
+class Synthesis:
+    """What a synth produced: Terraform stacks by name, findings that did not stop it, skipped targets."""
+
+    outdir: Path
+    stacks: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Planned:
+    source: StackSource
+    targets: list[str]
+
+
+def synth_project(root: Path, outdir: str | Path | None = None) -> Synthesis:
+    """Every YAML stack (top-level ``stack:``) and Python stack module of ``<root>/stacks``."""
+    stacks_dir = root / STACKS_DIR
+    yaml_files = sorted(p for p in stacks_dir.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    modules = sorted(p for p in stacks_dir.glob("*.py") if not p.name.startswith("_"))
+    notes: list[str] = []
+    errors: list[Diagnostic] = []
+    exit_code = 1
+    planned: list[_Planned] = []
+    for path in yaml_files:
+        try:
+            loaded = load(path)
+        except SpecError as exc:
+            errors += exc.diagnostics
+            exit_code = max(exit_code, exc.exit_code)
+            continue
+        if isinstance(loaded, LoadedStack):
+            planned.append(_Planned(StackSource(loaded), _terraform_targets(loaded, notes)))
+    needed = {t for p in planned for t in p.targets} | ({"docker"} if modules else set())
+    preload = Preload([_AGENT_STACK, *(TERRAFORM_TARGETS[t][0] for t in sorted(needed))])
+    for plan in planned:
+        errors += [d for d in plan.source.findings if d.severity == "error"]
+    errors += _duplicate_names(planned)
+    if errors:
+        raise SpecError(sort_diagnostics(errors), exit_code)
+    preload.wait()
+    return _synthesize(root, outdir, notes, lambda app: _define(app, planned, modules))
+
+
+def synth_file(path: Path, target: str | None = None, outdir: str | Path | None = None) -> Synthesis:
+    """One stack file for one target (default: its ``deployment.target``)."""
+    source = StackSource(load_stack(path))
+    chosen = terraform_target(source.loaded, target)
+    preload = Preload([TERRAFORM_TARGETS[chosen][0]])
+    source.check()
+    preload.wait()
+    from agentstrata.constructs.agent_stack import AgentStack
+
+    root = source.loaded.root
+    return _synthesize(root, outdir or root / "cdktf.out", [],
+                       lambda app: AgentStack.from_source(app, source, target=chosen))
+
+
+def _terraform_targets(loaded: LoadedStack, notes: list[str]) -> list[str]:
+    targets = []
+    for name in loaded.spec.deployment.allowed_targets:
+        if name == "local":
+            continue
+        if name in TERRAFORM_TARGETS:
+            targets.append(name)
+        else:
+            notes.append(f"{shown_path(loaded.path)}: target {name!r} skipped: no Terraform target for it yet")
+    return targets
+
+
+def _duplicate_names(planned: list[_Planned]) -> list[Diagnostic]:
+    first: dict[str, LoadedStack] = {}
+    found = []
+    for plan in planned:
+        loaded = plan.source.loaded
+        other = first.setdefault(loaded.stack.name, loaded)
+        if other is not loaded:
+            found.append(loaded.diagnostic(("stack", "name"), f"stack name {loaded.stack.name!r} is also used by "
+                                           f"{shown_path(other.path)}: Terraform stack names must be unique"))
+    return found
+
+
+def _define(app: object, planned: list[_Planned], modules: Iterable[Path]) -> None:
+    from agentstrata.constructs.agent_stack import AgentStack
+
+    for plan in planned:
+        for target in plan.targets:
+            AgentStack.from_source(app, plan.source, target=target)  # type: ignore[arg-type]
+    for path in modules:
+        module = _import(path)
+        define = getattr(module, DEFINE, None)
+        if not callable(define):
+            raise StrataError(f"{shown_path(path)}: a Python stack module defines {DEFINE}(app), which adds its "
+                              "AgentStacks to the app", 1)
+        define(app)
+
+
+def _import(path: Path) -> object:
+    name = f"strata_stack_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _synthesize(root: Path, outdir: str | Path | None, notes: list[str], define: Callable[[object], None]) -> Synthesis:
+    """Build the app, render every AgentStack (all their errors at once), then write ``outdir``."""
+    from cdktf import App
+
+    from agentstrata.constructs.agent_stack import AgentStack
+
+    app = App(outdir=str(outdir)) if outdir is not None else App()
+    define(app)
+    stacks = [child for child in app.node.children if isinstance(child, AgentStack)]
+    errors: list[Diagnostic] = []
+    for stack in stacks:
+        try:
+            stack.render()
+        except SpecError as exc:
+            errors += exc.diagnostics
+    if errors:
+        raise SpecError(sort_diagnostics(errors))
+    app.synth()
+    for stack in stacks:
+        (stack.root / STATE_DIR).mkdir(parents=True, exist_ok=True)
+    warnings = sort_diagnostics(list({d: None for s in stacks for d in s.warnings}))
+    return Synthesis(Path(app.outdir), [s.node.id for s in stacks], warnings, notes)
+
+
+def main(root: Path) -> None:
+    """The cdktf app: synthesize the project; a user sees located errors and an exit code, never a traceback."""
+    try:
+        result = synth_project(root)
+    except StrataError as exc:
+        print(exc.message, file=sys.stderr)
+        sys.exit(exc.exit_code)
+    for line in [*result.notes, *(d.format() for d in result.warnings)]:
+        print(line, file=sys.stderr)

@@ -1,0 +1,138 @@
+"""The ``docker_container`` of one agent: how it runs, what it sees, and how it is locked down.
+
+Every attribute is written the way the provider reads it back (kreuzwerker/docker 3.6.2), so a
+plan right after an apply shows no changes:
+
+- ``env`` sorted, ``command`` as an exec list, ``user`` and ``network_mode`` explicit, healthcheck
+  durations in Go's own format ("30s", never "60s", which reads back as "1m0s");
+- ``memory_swap`` equal to ``memory``: left unset, Docker stores twice the memory, which reads back
+  as a change on every plan;
+- the CPU limit as ``cpu_quota``/``cpu_period`` (a CFS limit, exactly what ``--cpus`` sets):
+  3.6.2 reads ``cpus`` back wrongly (fixed in 3.7.0) while these are never read back. The provider
+  cannot update them in place, so the limit is also a label, which makes a change replace the
+  container;
+- ``working_dir`` and ``entrypoint`` left to the image.
+
+The root filesystem stays writable: ``upload`` copies files in through the archive API at ``/``,
+which Docker refuses on a read-only root filesystem ("container rootfs is marked read-only").
+Everything else is locked down: a non-root user, no capabilities, no privilege escalation, and a
+size-bounded ``/tmp`` (also ``HOME``, where marimo keeps its config and caches).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from cdktf_cdktf_provider_docker.container import (
+    ContainerLabels,
+    ContainerMounts,
+    ContainerPorts,
+    ContainerUpload,
+    ContainerVolumes,
+)
+
+from agentstrata.constructs.packaged_spec import KB_DIR, STACK_FILE, STATE_DIR, notebook_path
+from agentstrata.schema import AgentSpec, Policies
+
+#: Docker refuses smaller memory limits.
+MIN_MEMORY_MIB = 6
+CPU_PERIOD_US = 100_000
+TMP_OPTIONS = "rw,nosuid,nodev,size=128m"
+#: Seconds an agent gets to stop (and flush its state) before it is killed on replacement or destroy.
+STOP_GRACE_SECONDS = 10
+HEALTHCHECK = {"interval": "5s", "timeout": "3s", "start_period": "30s", "retries": 5}
+
+
+def upstream_env_var(agent: str) -> str:
+    """``kb-base`` -> ``STRATA_UPSTREAM_KB_BASE_URL``: where the runtime finds an upstream agent."""
+    return f"STRATA_UPSTREAM_{agent.upper().replace('-', '_')}_URL"
+
+
+#: Variables the target sets in every container; an agent's own ``env`` may not redefine them.
+RESERVED_ENV = {"KB_CONDUIT_ROOT": str(KB_DIR), "STRATA_STATE_DIR": str(STATE_DIR), "HOME": "/tmp"}
+
+
+@dataclass(frozen=True)
+class ContainerPlan:
+    """Everything one agent's container needs besides the tokens of other resources."""
+
+    stack: str
+    agent: AgentSpec
+    container_name: str
+    volume_name: str
+    host_port: int
+    bind_address: str
+    kb_dir: str
+    upstream_urls: dict[str, str]
+    policies: Policies
+    user: str
+    wait_timeout: int
+    notebook: str
+    spec: str
+
+    def env(self) -> list[str]:
+        variables = dict(RESERVED_ENV)
+        variables.update({upstream_env_var(name): url for name, url in self.upstream_urls.items()})
+        variables.update(self.agent.env)
+        return sorted(f"{key}={value}" for key, value in variables.items())
+
+    def labels(self) -> list[ContainerLabels]:
+        labels = {"strata.stack": self.stack, "strata.agent": self.agent.name, "strata.layer": str(self.agent.layer)}
+        cores = self.agent.resources.cpu_cores
+        if cores is not None:
+            labels["strata.cpus"] = f"{cores:g}"
+        return [ContainerLabels(label=key, value=value) for key, value in sorted(labels.items())]
+
+    def limits(self) -> dict[str, int]:
+        limits: dict[str, int] = {}
+        memory = self.agent.resources.memory_bytes
+        if memory is not None:
+            limits["memory"] = limits["memory_swap"] = memory_mib(memory)
+        cores = self.agent.resources.cpu_cores
+        if cores is not None:
+            limits["cpu_period"] = CPU_PERIOD_US
+            limits["cpu_quota"] = round(cores * CPU_PERIOD_US)
+        return limits
+
+    def props(self) -> dict[str, Any]:
+        """Keyword arguments for the provider's ``Container``, minus image, network and ordering.
+
+        Blocks in lists are struct instances: jsii passes plain dicts in lists through unconverted,
+        and the snake_case keys of a dict (``read_only``) would silently vanish.
+        """
+        port = self.agent.port
+        probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}/ready', timeout=2)"
+        return {
+            "name": self.container_name,
+            "command": ["--stack", str(STACK_FILE), "--agent", self.agent.name, "--host", "0.0.0.0",
+                        "--port", str(port)],
+            "env": self.env(),
+            "labels": self.labels(),
+            "ports": [ContainerPorts(internal=port, external=self.host_port, ip=self.bind_address, protocol="tcp")],
+            "upload": [
+                ContainerUpload(file=str(notebook_path(self.agent)), content=self.notebook),
+                ContainerUpload(file=str(STACK_FILE), content=self.spec),
+            ],
+            "mounts": [ContainerMounts(type="bind", source=self.kb_dir, target=str(KB_DIR), read_only=True)],
+            "volumes": [ContainerVolumes(volume_name=self.volume_name, container_path=str(STATE_DIR))],
+            "tmpfs": {"/tmp": TMP_OPTIONS},
+            "healthcheck": {"test": ["CMD", "python3", "-c", probe], **HEALTHCHECK},
+            "restart": "unless-stopped" if self.policies.auto_restart else "no",
+            "must_run": True,
+            "wait": True,
+            "wait_timeout": self.wait_timeout,
+            "destroy_grace_seconds": STOP_GRACE_SECONDS,
+            "init": True,
+            "user": self.user,
+            "capabilities": {"drop": ["ALL"]},
+            "security_opts": ["no-new-privileges"],
+            "network_mode": "bridge",
+            **self.limits(),
+        }
+
+
+def memory_mib(memory_bytes: int) -> int:
+    """The provider takes whole MiB; round up so that the limit is never below what was asked."""
+    return math.ceil(memory_bytes / 2**20)

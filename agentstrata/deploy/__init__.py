@@ -1,0 +1,1 @@
+"""The deploy toolchain: Docker engine, OpenTofu and providers, cdktf CLI, images."""

@@ -1,0 +1,56 @@
+"""The cdktf CLI (pinned in package.json / package-lock.json) and the environment it runs in."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from agentstrata.deploy.layout import Layout
+from agentstrata.deploy.steps import StepRunner
+from agentstrata.deploy.toolchain import Toolchain
+from agentstrata.errors import StrataError
+
+#: Written after a successful `npm ci`, holding the hash of the lock file it installed.
+_STAMP = ".strata-lock-sha256"
+
+
+def ensure_cdktf_cli(layout: Layout, runner: StepRunner) -> Path:
+    """``node_modules/.bin/cdktf``, installed with ``npm ci`` unless the lock file is unchanged."""
+    cdktf = layout.node_bin / "cdktf"
+    stamp = layout.root / "node_modules" / _STAMP
+    hint = "check that the npm registry is reachable (`npm ping`); the log has npm's own message"
+    with runner.step("cdktf CLI", "cdktf-cli", hint) as step:
+        lock_hash = hashlib.sha256((layout.root / "package-lock.json").read_bytes()).hexdigest()
+        if cdktf.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == lock_hash:
+            step.outcome = "cached"
+            return cdktf
+        npm = shutil.which("npm")
+        if npm is None:
+            raise StrataError(
+                "The cdktf CLI needs Node.js >= 18 and npm, and `npm` is not on PATH.\n"
+                "  What to do: install them (Debian/Ubuntu: `sudo apt-get install -y nodejs npm`), then re-run."
+            )
+        step.detail("npm ci")
+        step.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=layout.root, timeout=900)
+        stamp.write_text(lock_hash, encoding="utf-8")
+    return cdktf
+
+
+def cdktf_env(layout: Layout, toolchain: Toolchain, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for ``cdktf plan/deploy``: our tofu first on PATH, no phoning home."""
+    env = dict(os.environ if base is None else base)
+    env["PATH"] = os.pathsep.join([str(toolchain.binary.parent), str(layout.node_bin), env.get("PATH", "")])
+    env["TERRAFORM_BINARY_NAME"] = toolchain.binary_name
+    if toolchain.cli_config is not None:
+        env["TF_CLI_CONFIG_FILE"] = str(toolchain.cli_config)
+    # cdktf otherwise points TF_PLUGIN_CACHE_DIR at ~/.terraform.d/plugin-cache: providers come
+    # from the mirror (or the registry) into each stack, and nothing is written to $HOME.
+    env["CDKTF_DISABLE_PLUGIN_CACHE_ENV"] = "true"
+    # No checkpoint/telemetry calls and no npm version check: they wait on unreachable hosts.
+    env["CHECKPOINT_DISABLE"] = "1"
+    env["DISABLE_VERSION_CHECK"] = "true"
+    env["TF_IN_AUTOMATION"] = "1"
+    return env

@@ -1,0 +1,83 @@
+"""What a synthesized cdktf stack declares, read from ``cdktf.out/stacks/<stack>/cdk.tf.json``.
+
+Deploy needs a few facts before and after ``cdktf deploy`` without importing the construct
+library: where the state lives, which fixed container and network names the stack owns, and
+which of them Terraform already tracks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentstrata.errors import StrataError
+
+SYNTH_DIR = "cdktf.out"
+
+
+@dataclass(frozen=True)
+class SynthesizedStack:
+    name: str
+    directory: Path
+    config: dict[str, Any]
+
+    @classmethod
+    def read(cls, root: Path, name: str) -> "SynthesizedStack":
+        directory = root / SYNTH_DIR / "stacks" / name
+        path = directory / "cdk.tf.json"
+        try:
+            config = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise StrataError(f"{path}: not synthesized; run `strata synth` first", exit_code=1) from None
+        except ValueError as exc:
+            raise StrataError(f"{path}: not valid JSON ({exc}); run `strata synth` again", exit_code=1) from None
+        return cls(name, directory, config)
+
+    @property
+    def state_path(self) -> Path:
+        """The local backend's state file (relative paths resolve against the stack directory)."""
+        backend = self.config.get("terraform", {}).get("backend", {})
+        local = backend.get("local", {}) if isinstance(backend, dict) else {}
+        path = Path(local.get("path", "terraform.tfstate"))
+        return path if path.is_absolute() else self.directory / path
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Terraform id -> block of every resource of ``resource_type``."""
+        return dict(self.config.get("resource", {}).get(resource_type, {}))
+
+    def docker_names(self, resource_type: str) -> dict[str, str]:
+        """Terraform id -> the literal Docker ``name`` of each resource of ``resource_type``."""
+        names = {}
+        for tf_id, block in self.resources(resource_type).items():
+            name = block.get("name")
+            if isinstance(name, str) and "${" not in name:
+                names[tf_id] = name
+        return names
+
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        return dict(self.config.get("output", {}))
+
+
+def tracked_ids(state_path: Path, resource_type: str) -> dict[str, str]:
+    """Docker name -> Docker id of each ``resource_type`` the Terraform state tracks (format v4)."""
+    try:
+        state = json.loads(state_path.read_text())
+    except FileNotFoundError:
+        return {}
+    except ValueError as exc:
+        raise StrataError(
+            f"{state_path}: the Terraform state is not valid JSON ({exc}). "
+            f"Restore it from {state_path}.backup, or remove it and the stack's containers to start afresh.",
+            exit_code=1,
+        ) from None
+    tracked = {}
+    for resource in state.get("resources", []):
+        if resource.get("type") != resource_type or resource.get("mode") != "managed":
+            continue
+        for instance in resource.get("instances", []):
+            attributes = instance.get("attributes", {})
+            if attributes.get("name") and attributes.get("id"):
+                tracked[attributes["name"]] = attributes["id"]
+    return tracked

@@ -1,0 +1,246 @@
+"""OpenTofu and the Terraform providers, usable with no registry.
+
+Where a ``tofu`` or ``terraform`` on PATH can reach its registry, it is used as it is. Otherwise
+(this sandbox, CI, air-gapped machines) OpenTofu and the providers are built from source with
+Go, from the modules pinned in ``tools/*/go.mod``, and the providers are laid out as an
+OpenTofu filesystem mirror that a generated CLI config file (``tofurc``) points at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from agentstrata.deploy.layout import Layout
+from agentstrata.deploy.steps import StepRunner
+from agentstrata.errors import StrataError
+
+#: Where OpenTofu resolves ``kreuzwerker/docker`` and the unqualified ``kubernetes``.
+TOFU_REGISTRY = "registry.opentofu.org"
+_REGISTRIES = {"tofu": TOFU_REGISTRY, "terraform": "registry.terraform.io"}
+_PROBE_TIMEOUT_S = 5.0
+_BUILD_TIMEOUT_S = 3600.0
+
+
+@dataclass(frozen=True)
+class GoTool:
+    """A binary built from a pinned Go module under ``tools/``."""
+
+    name: str
+    module_dir: str
+    package: str
+    ldflags: str
+    tags: str = ""
+
+
+@dataclass(frozen=True)
+class MirroredProvider:
+    """A provider built from source and served to OpenTofu from the filesystem mirror."""
+
+    namespace: str
+    type: str
+    version: str
+    tool: GoTool
+
+    @property
+    def source(self) -> str:
+        return f"{self.namespace}/{self.type}"
+
+    @property
+    def address(self) -> str:
+        return f"{TOFU_REGISTRY}/{self.source}"
+
+
+# The flags of OpenTofu's own release build (.goreleaser.yaml): without version.dev=no it
+# calls itself "1.10.10-dev".
+TOFU = GoTool(
+    name="tofu",
+    module_dir="tools/tofu",
+    package="github.com/opentofu/opentofu/cmd/tofu",
+    ldflags="-s -w -X github.com/opentofu/opentofu/version.dev=no",
+)
+
+# The only version of the docker provider the Go proxy serves here declares itself 4.6.0
+# (see tools/terraform-provider-docker/go.mod). `no_compose` is the provider's own build tag
+# that leaves out docker_compose (docker/compose and its dependencies): Strata does not use it.
+DOCKER_PROVIDER = MirroredProvider(
+    namespace="kreuzwerker",
+    type="docker",
+    version="4.6.0",
+    tool=GoTool(
+        name="terraform-provider-docker",
+        module_dir="tools/terraform-provider-docker",
+        package="github.com/terraform-providers/terraform-provider-docker",
+        ldflags="-s -w -X main.version=4.6.0",
+        tags="no_compose",
+    ),
+)
+
+#: Every provider in the mirror. hashicorp/kubernetes is not among them: the Go proxy reachable
+#: here serves no 2.x version of it, so a Kubernetes stack needs a registry to `tofu init`.
+PROVIDERS: tuple[MirroredProvider, ...] = (DOCKER_PROVIDER,)
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """The Terraform-compatible CLI that cdktf is to run, and how to configure it."""
+
+    binary: Path
+    #: The CLI config file to use, or None to leave the user's own in force.
+    cli_config: Path | None
+
+    @property
+    def binary_name(self) -> str:
+        return self.binary.name
+
+
+def ensure_toolchain(layout: Layout, runner: StepRunner) -> Toolchain:
+    """A usable tofu/terraform: the system one if it reaches its registry, else built here."""
+    with runner.step("OpenTofu and providers", "toolchain-probe", _PROBE_HINT) as step:
+        system = find_registry_backed_binary(exclude=layout.tools_bin)
+        if system is not None:
+            step.outcome = f"using {system}, its registry is reachable"
+            return Toolchain(binary=system, cli_config=None)
+        step.outcome = "no registry reachable: building from source"
+    return build_toolchain(layout, runner)
+
+
+def build_toolchain(layout: Layout, runner: StepRunner) -> Toolchain:
+    """OpenTofu and the mirrored providers built from source, one after the other (2 cores)."""
+    go = find_go()
+    for tool in (TOFU, *(provider.tool for provider in PROVIDERS)):
+        build_go_tool(layout, runner, go, tool)
+    write_mirror(layout)
+    write_tofurc(layout)
+    return Toolchain(binary=layout.tools_bin / TOFU.name, cli_config=layout.tofurc)
+
+
+def find_registry_backed_binary(exclude: Path) -> Path | None:
+    """The first tofu/terraform on PATH (not ours) whose registry answers within 5 s."""
+    for name in ("tofu", "terraform"):
+        found = shutil.which(name)
+        if found is None or Path(found).resolve().parent == exclude.resolve():
+            continue
+        if registry_reachable(_REGISTRIES[name]):
+            return Path(found)
+    return None
+
+
+def registry_reachable(host: str) -> bool:
+    """Whether a Terraform registry answers its service discovery document."""
+    try:
+        with urllib.request.urlopen(f"https://{host}/.well-known/terraform.json", timeout=_PROBE_TIMEOUT_S) as reply:
+            return "providers.v1" in json.loads(reply.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+def find_go() -> Path:
+    """The Go toolchain; its official install location is tried when it is not on PATH."""
+    found = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").is_file() else None)
+    if found is None:
+        raise StrataError(
+            "No Terraform/OpenTofu registry is reachable, so OpenTofu and the providers must be built "
+            "from source, and that needs Go >= 1.25, which is not installed.\n"
+            "  What to do: install Go from https://go.dev/dl/ (Debian's golang package is too old), "
+            "or put a `tofu`/`terraform` that can reach its registry on PATH."
+        )
+    return Path(found)
+
+
+def build_go_tool(layout: Layout, runner: StepRunner, go: Path, tool: GoTool) -> Path:
+    """Build one tool into ``.strata/tools/bin``, unless its stamp says it is up to date."""
+    binary = layout.tools_bin / tool.name
+    stamp_file = layout.tools_bin / f"{tool.name}.stamp"
+    hint = (
+        f"check that the Go module proxy is reachable (`go env GOPROXY`) and that {tool.module_dir}/go.sum "
+        "is intact; the log has the compiler's message"
+    )
+    with runner.step(f"build {tool.name}", f"build-{tool.name}", hint) as step:
+        stamp = _build_stamp(layout.root / tool.module_dir, go, tool)
+        if binary.is_file() and os.access(binary, os.X_OK) and _read(stamp_file) == stamp:
+            step.outcome = "cached"
+            return binary
+        layout.tools_bin.mkdir(parents=True, exist_ok=True)
+        partial = binary.with_name(binary.name + ".partial")
+        argv = [go, "build", "-mod=readonly", "-trimpath", f"-ldflags={tool.ldflags}", "-o", partial]
+        if tool.tags:
+            argv.append(f"-tags={tool.tags}")
+        step.detail(f"go build {tool.package} (minutes on 2 cores)")
+        # CGO off like the upstream release builds: a static binary, no C toolchain needed.
+        step.run([*argv, tool.package], cwd=layout.root / tool.module_dir, env={**os.environ, "CGO_ENABLED": "0"},
+                 timeout=_BUILD_TIMEOUT_S)
+        # The stamp is written last, so an interrupted build is never taken for a finished one.
+        partial.replace(binary)
+        stamp_file.write_text(stamp, encoding="utf-8")
+    return binary
+
+
+def _build_stamp(module_dir: Path, go: Path, tool: GoTool) -> str:
+    """What the binary depends on: the pins, the Go version and the build flags."""
+    version = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=False).stdout.strip()
+    digest = hashlib.sha256()
+    for part in (module_dir / "go.mod", module_dir / "go.sum"):
+        digest.update(part.read_bytes() + b"\0")
+    digest.update(json.dumps([version, tool.package, tool.ldflags, tool.tags]).encode())
+    return digest.hexdigest()
+
+
+def mirror_platform() -> str:
+    """This machine as OpenTofu names platforms, e.g. ``linux_amd64``."""
+    machine = platform.machine().lower()
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+    return f"{platform.system().lower()}_{arch}"
+
+
+def write_mirror(layout: Layout) -> None:
+    """Lay the built providers out as an unpacked filesystem mirror (one file per provider)."""
+    for provider in PROVIDERS:
+        folder = layout.providers / provider.address / provider.version / mirror_platform()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"terraform-provider-{provider.type}_v{provider.version}"
+        built = layout.tools_bin / provider.tool.name
+        if target.exists() and os.path.samefile(built, target):
+            continue
+        # A hard link costs no space; a rebuilt binary is a new file, so the check above relinks it.
+        target.unlink(missing_ok=True)
+        try:
+            os.link(built, target)
+        except OSError:
+            shutil.copy2(built, target)
+
+
+def write_tofurc(layout: Layout) -> None:
+    """The CLI config: mirrored providers come from the mirror only, the rest from registries."""
+    addresses = json.dumps([provider.address for provider in PROVIDERS])
+    layout.tofurc.write_text(
+        "# Generated by `strata setup`: providers built from source, served with no registry.\n"
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f"    path    = {json.dumps(str(layout.providers))}\n"
+        f"    include = {addresses}\n"
+        "  }\n"
+        "  direct {\n"
+        f"    exclude = {addresses}\n"
+        "  }\n"
+        "}\n",
+        encoding="utf-8",
+    )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+_PROBE_HINT = "the probe only reads PATH and asks the registries over HTTPS; see the log"

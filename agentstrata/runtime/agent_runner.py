@@ -1,0 +1,263 @@
+"""Computing an agent's outputs: single-flight, debounced runs of its notebook in a worker thread.
+
+Rules (what users of change-propagating pipelines expect):
+- a burst of input changes within the debounce window becomes one run;
+- never two runs of the same agent at once: changes that arrive during a run schedule exactly one
+  follow-up run, with the inputs as they are when it starts;
+- a run whose inputs (by version) and notebook are the same as the last attempt's is skipped;
+- while a run is pending or in progress, or after one failed, the last good outputs stay served,
+  marked stale, and the failure is kept for /health.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import threading
+import time
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from agentstrata.runtime.encoding import EncodingError, encode_value
+from agentstrata.runtime.inputs import InputBoard
+from agentstrata.runtime.notebook import CellFailure, Notebook, NotebookError
+from agentstrata.runtime.outputs import OutputStore
+from agentstrata.runtime.versions import OutputVersion, utc_now
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_DEBOUNCE_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class OutputBinding:
+    """An output of the agent and the notebook variable that holds it."""
+
+    name: str
+    variable: str
+
+
+@dataclass
+class RunResult:
+    records: dict[str, OutputVersion] = field(default_factory=dict)
+    output_errors: dict[str, str] = field(default_factory=dict)
+    failure: CellFailure | None = None
+    bindings: list[OutputBinding] | None = None
+    seconds: float = 0.0
+
+
+class AgentRunner:
+    def __init__(
+        self,
+        notebook: Notebook,
+        bindings: list[OutputBinding] | None,
+        inputs: InputBoard,
+        store: OutputStore,
+        *,
+        max_payload: int,
+        debounce: float = DEFAULT_DEBOUNCE_SECONDS,
+        outputs_only: bool = False,
+    ) -> None:
+        self.notebook = notebook
+        #: None: a lone notebook whose outputs are discovered at its first run.
+        self.bindings = bindings
+        self.inputs = inputs
+        self.store = store
+        self.max_payload = max_payload
+        self.debounce = debounce
+        #: Run only the cells the outputs need, not display or side-effect cells.
+        self.outputs_only = outputs_only
+        self._restricted = False
+        inputs.on_change = self.trigger
+        self.busy = False
+        self.ready = False
+        self.runs = 0
+        self.last_failure: CellFailure | None = None
+        self.output_errors: dict[str, str] = {}
+        self.last_run_at: str | None = None
+        self.last_run_seconds: float | None = None
+        self._wake = asyncio.Event()
+        self._reload = True
+        self._notebook_generation = 0
+        self._last_attempt: tuple[Any, ...] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # -- scheduling --------------------------------------------------------------------------
+
+    def trigger(self) -> None:
+        """Ask for a run with the current inputs (coalesced with any other pending request)."""
+        self._wake.set()
+
+    def notebook_changed(self) -> None:
+        """The notebook file changed: re-import it and run, even if the inputs did not change."""
+        self._reload = True
+        self._wake.set()
+
+    @property
+    def pending(self) -> bool:
+        return self._wake.is_set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="agent-runner")
+        self.trigger()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(self.debounce)  # let a burst of changes settle into one run
+            self._wake.clear()
+            if self.inputs.unresolved():
+                continue  # an input's first value will trigger again
+            values, versions = self.inputs.snapshot()
+            reload, self._reload = self._reload, False
+            if reload:
+                self._notebook_generation += 1
+            attempt = (versions, self._notebook_generation)
+            if attempt == self._last_attempt:
+                continue  # same inputs, same notebook: same result
+            self._last_attempt = attempt
+            self.busy = True
+            try:
+                result = await run_in_daemon_thread(self._compute, values, reload)
+            finally:
+                self.busy = False
+            self._apply(result)
+
+    # -- one run (in the worker thread) -------------------------------------------------------
+
+    def _compute(self, values: dict[str, Any], reload: bool) -> RunResult:
+        started = time.perf_counter()
+        result = RunResult()
+        try:
+            if reload:
+                self.notebook.reload()
+                self._restricted = False
+            if self.outputs_only and self.bindings is not None and not self._restricted:
+                skipped = self.notebook.restrict_to({b.variable for b in self.bindings})
+                self._restricted = True
+                log.info("outputs only: %d cell(s) not needed by the outputs will not run", skipped)
+            definitions = self.notebook.run(values)
+        except NotebookError as exc:
+            result.failure = exc.failure
+        else:
+            bindings = self.bindings if self.bindings is not None else discover_bindings(definitions, values)
+            result.bindings = bindings
+            for binding in bindings:
+                self._encode(binding, definitions, result)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _encode(self, binding: OutputBinding, definitions: Mapping[str, Any], result: RunResult) -> None:
+        name = binding.name
+        if binding.variable not in definitions:
+            result.output_errors[name] = (
+                f"output {name!r}: the notebook did not define {binding.variable!r} "
+                "(no cell defines it, or its cell was stopped)"
+            )
+            return
+        try:
+            data = encode_value(definitions[binding.variable])
+        except EncodingError as exc:
+            result.output_errors[name] = f"output {name!r} is not JSON-encodable: {exc}"
+            return
+        if len(data) > self.max_payload:
+            result.output_errors[name] = (
+                f"output {name!r} is {len(data)} bytes encoded, over the payload limit of "
+                f"{self.max_payload} bytes (--max-payload)"
+            )
+            return
+        result.records[name] = OutputVersion.of(name, data)
+
+    # -- results (on the event loop) ----------------------------------------------------------
+
+    def _apply(self, result: RunResult) -> None:
+        self.runs += 1
+        self.last_run_at = utc_now()
+        self.last_run_seconds = result.seconds
+        self.last_failure = result.failure
+        if result.bindings is not None and self.bindings is None:
+            self.bindings = result.bindings
+        self.output_errors = result.output_errors
+        if result.failure is not None:
+            log.error("run %d failed: %s", self.runs, result.failure.describe())
+            log.debug("%s", result.failure.traceback)
+            return
+        for message in result.output_errors.values():
+            log.error("run %d: %s", self.runs, message)
+        changed = self.store.publish(result.records)
+        if not result.output_errors:
+            self.ready = True
+        log.info("run %d took %.0f ms; %s", self.runs, result.seconds * 1000,
+                 f"new versions: {', '.join(sorted(changed))}" if changed else "outputs unchanged")
+
+    # -- state for the API ---------------------------------------------------------------------
+
+    def output_names(self) -> list[str]:
+        return [b.name for b in self.bindings or []]
+
+    def is_stale(self, name: str) -> bool:
+        """True when the served value may not reflect the current inputs and notebook."""
+        return (self.busy or self.pending or self.last_failure is not None or name in self.output_errors
+                or name in self.store.restored or self.store.get(name) is None)
+
+    def last_error(self) -> dict[str, Any] | None:
+        if self.last_failure is not None:
+            return {"kind": "notebook", "message": self.last_failure.describe(), **self.last_failure.as_dict()}
+        if self.output_errors:
+            return {"kind": "outputs", "message": "; ".join(self.output_errors.values()),
+                    "outputs": dict(self.output_errors)}
+        return None
+
+
+def discover_bindings(definitions: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[OutputBinding]:
+    """A lone notebook's outputs: its public, encodable data definitions (not modules, functions, classes)."""
+    bindings = []
+    for name, value in definitions.items():
+        if name.startswith("_") or name in inputs:
+            continue
+        if isinstance(value, types.ModuleType) or inspect.isroutine(value) or inspect.isclass(value):
+            continue
+        try:
+            encode_value(value)
+        except EncodingError as exc:
+            log.info("not serving %r as an output: %s (use --output to choose outputs)", name, exc)
+            continue
+        bindings.append(OutputBinding(name, name))
+    return sorted(bindings, key=lambda b: b.name)
+
+
+async def run_in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run ``function`` in a fresh daemon thread: a notebook stuck in a cell never blocks shutdown."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def hand_over(outcome: Callable[[], None]) -> None:
+        try:
+            loop.call_soon_threadsafe(settle, outcome)
+        except RuntimeError:
+            pass  # the loop closed while the notebook ran: nobody waits for the result
+
+    def body() -> None:
+        try:
+            value = function(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+            hand_over(lambda: future.set_exception(exc))
+        else:
+            hand_over(lambda: future.set_result(value))
+
+    threading.Thread(target=body, name="notebook-run", daemon=True).start()
+    return await future

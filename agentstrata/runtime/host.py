@@ -1,0 +1,77 @@
+"""One agent's host: the Starlette app that ties inputs, runner, outputs, events and UI together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+
+from agentstrata.runtime.agent_runner import AgentRunner
+from agentstrata.runtime.api import api_routes
+from agentstrata.runtime.envelope import envelope_bytes
+from agentstrata.runtime.events import VersionEvents
+from agentstrata.runtime.host_config import HostConfig
+from agentstrata.runtime.inputs import InputBoard
+from agentstrata.runtime.notebook import Notebook
+from agentstrata.runtime.notebook_watch import NotebookWatch
+from agentstrata.runtime.outputs import OutputStore
+from agentstrata.runtime.sources import Source, build_sources
+from agentstrata.runtime.sources.redis_transport import RedisPublisher
+from agentstrata.runtime.state_dir import StateDir
+from agentstrata.runtime.ui import MarimoUI, marimo_ui
+from agentstrata.runtime.versions import OutputVersion
+
+log = logging.getLogger(__name__)
+
+
+class AgentHost:
+    def __init__(self, config: HostConfig, *, listen_host: str = "127.0.0.1") -> None:
+        options = config.options
+        self.config = config
+        self.store = OutputStore(StateDir(config.state_dir) if config.state_dir else None)
+        self.board = InputBoard(config.sources)
+        self.runner = AgentRunner(Notebook(config.notebook), config.bindings, self.board, self.store,
+                                  max_payload=options.max_payload, debounce=options.debounce,
+                                  outputs_only=options.outputs_only)
+        self.events = VersionEvents(config.agent, self.store, keepalive=options.keepalive)
+        self.sources: list[Source] = build_sources(config, self.board)
+        if options.transport == "redis":
+            assert options.redis_url is not None
+            self.sources.append(RedisPublisher(options.redis_url, config.stack, config.agent, self.store))
+        self.sources.append(NotebookWatch(config.notebook, self.runner.notebook_changed))
+        self.ui: MarimoUI | None = None
+        routes: list[BaseRoute] = list(api_routes(self))
+        if options.ui:
+            self.ui = marimo_ui(config.notebook, edit=config.edit, session_ttl=options.session_ttl,
+                                host=listen_host, port=config.port, token=options.edit_token)
+            # Last, so /health, /outputs/... are matched before the notebook's UI.
+            routes.append(Mount("/", app=self.ui.app))
+        self.app = Starlette(routes=routes, lifespan=self._lifespan)
+
+    def envelope(self, record: OutputVersion) -> bytes:
+        return envelope_bytes(self.config.agent, record, self.runner.is_stale(record.name))
+
+    def begin_shutdown(self) -> None:
+        """Called when the server is asked to stop: open event streams end now, not at a timeout."""
+        self.events.close()
+
+    @asynccontextmanager
+    async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        self.store.restore(self.runner.output_names())
+        self.runner.start()
+        for source in self.sources:
+            source.start()
+        log.info("agent %s serving %s (inputs: %s; outputs: %s)", self.config.agent, self.config.notebook,
+                 ", ".join(self.config.sources) or "none", ", ".join(self.runner.output_names()) or "discovered")
+        try:
+            yield
+        finally:
+            self.events.close()
+            await asyncio.gather(*(source.stop() for source in self.sources), return_exceptions=True)
+            await self.runner.stop()
+            if self.ui is not None:
+                await self.ui.close()

@@ -1,0 +1,219 @@
+"""up / down / status / logs of the local target, as used by the CLI."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from agentstrata.errors import StrataError
+from agentstrata.loader import LoadedStack
+from agentstrata.runtime.local.launcher import spawn_supervisor
+from agentstrata.runtime.local.probe import last_error, probe_ready
+from agentstrata.runtime.local.state import LocalPaths, StackState, read_state, supervisor_alive
+
+SUPERVISOR_START_SECONDS = 15.0
+DOWN_TIMEOUT_SECONDS = 60.0
+POLL_SECONDS = 0.2
+#: An agent that exits this many times before it was ever ready will not make it.
+CRASH_LOOP_RESTARTS = 3
+LOG_TAIL_LINES = 20
+
+
+def local_paths(loaded: LoadedStack) -> LocalPaths:
+    return LocalPaths(loaded.root, loaded.stack.name)
+
+
+def check_local_target(loaded: LoadedStack) -> None:
+    allowed = loaded.spec.deployment.allowed_targets
+    if "local" not in allowed:
+        raise StrataError(f"{loaded.path}: stack {loaded.stack.name!r} does not deploy to 'local' "
+                          f"(its targets: {', '.join(allowed)}); add a deployment.local block")
+
+
+def start(loaded: LoadedStack) -> bool:
+    """Start the stack's supervisor; False if it was already up."""
+    paths = local_paths(loaded)
+    with _lock(paths):
+        state = read_state(paths)
+        if supervisor_alive(state):
+            return False
+        if state is not None:
+            _kill_agents(state)  # left behind by a supervisor that died
+            paths.state_file.unlink(missing_ok=True)
+        _check_ports(loaded)
+        process = spawn_supervisor(loaded.path, loaded.root, paths.supervisor_log)
+        deadline = time.monotonic() + SUPERVISOR_START_SECONDS
+        while time.monotonic() < deadline:
+            state = read_state(paths)
+            if state is not None and state.supervisor is not None and state.supervisor.pid == process.pid:
+                return True
+            if process.poll() is not None:
+                raise StrataError(f"the supervisor of stack {loaded.stack.name!r} exited with code "
+                                  f"{process.returncode}:\n{log_tail(paths.supervisor_log)}")
+            time.sleep(POLL_SECONDS)
+        process.kill()
+        raise StrataError(f"the supervisor of stack {loaded.stack.name!r} did not start within "
+                          f"{SUPERVISOR_START_SECONDS:.0f}s; see {paths.supervisor_log}")
+
+
+def wait_ready(loaded: LoadedStack, timeout: float, on_progress: Callable[[StackState], None]) -> StackState:
+    """Until every agent is ready; StrataError naming the agent (and its error) that is not."""
+    paths = local_paths(loaded)
+    deadline = time.monotonic() + timeout
+    while True:
+        state = read_state(paths)
+        if not supervisor_alive(state):
+            raise StrataError(f"the supervisor of stack {loaded.stack.name!r} stopped:\n"
+                              f"{log_tail(paths.supervisor_log)}")
+        assert state is not None
+        on_progress(state)
+        if state.agents and all(a.ready for a in state.agents.values()):
+            return state
+        for agent in state.agents.values():
+            if agent.restarts >= CRASH_LOOP_RESTARTS and not agent.ever_ready:
+                raise StrataError(_not_ready(paths, state, agent.name,
+                                             f"exited {agent.restarts} times before becoming ready"))
+        if time.monotonic() >= deadline:
+            waiting = [a for a in state.agents.values() if not a.ready]
+            first = next((a for a in waiting if a.state != "waiting"), waiting[0])
+            raise StrataError(_not_ready(paths, state, first.name, f"not ready after {timeout:.0f}s"))
+        time.sleep(POLL_SECONDS)
+
+
+def stop(loaded: LoadedStack) -> bool:
+    """Stop the stack (its supervisor stops the agents, dependants first); False if it was not up."""
+    paths = local_paths(loaded)
+    with _lock(paths):
+        state = read_state(paths)
+        if state is None:
+            return False
+        if supervisor_alive(state):
+            assert state.supervisor is not None
+            os.kill(state.supervisor.pid, signal.SIGTERM)
+            deadline = time.monotonic() + DOWN_TIMEOUT_SECONDS
+            while state.supervisor.alive() and time.monotonic() < deadline:
+                time.sleep(POLL_SECONDS)
+        _kill_agents(read_state(paths) or state)
+        paths.state_file.unlink(missing_ok=True)
+        return True
+
+
+@dataclass
+class AgentStatus:
+    name: str
+    layer: int
+    url: str
+    pid: int | None
+    ready: bool
+    state: str
+    restarts: int
+    message: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def status(loaded: LoadedStack) -> dict[str, Any]:
+    """The stack's agents as they are now (readiness asked of each agent, not taken from the file)."""
+    paths = local_paths(loaded)
+    state = read_state(paths)
+    up = supervisor_alive(state)
+    agents = []
+    with httpx.Client() as client:
+        for spec in sorted(loaded.stack.agent_specs, key=lambda a: a.layer):
+            recorded = state.agents.get(spec.name) if state else None
+            url = f"http://127.0.0.1:{spec.port}"
+            alive = bool(up and recorded and recorded.process and recorded.process.alive())
+            ready, why = probe_ready(client, url) if alive else (False, None)
+            agents.append(AgentStatus(
+                spec.name, spec.layer, url,
+                recorded.process.pid if alive and recorded and recorded.process else None,
+                ready,
+                recorded.state if up and recorded else "down",
+                recorded.restarts if recorded else 0,
+                why or (recorded.message if up and recorded else None),
+            ))
+    return {
+        "stack": loaded.stack.name,
+        "up": up,
+        "supervisor": {"pid": state.supervisor.pid if up and state and state.supervisor else None},
+        "logs": str(paths.base / "logs"),
+        "agents": [a.as_dict() for a in agents],
+    }
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(text.rstrip("\n").splitlines()[-lines:])
+
+
+def follow(path: Path, lines: int) -> Iterator[str]:
+    """The last ``lines`` lines of ``path``, then whatever is appended (until interrupted)."""
+    yield log_tail(path, lines) + "\n"
+    with open(path, errors="replace") as handle:
+        handle.seek(0, os.SEEK_END)
+        while True:
+            chunk = handle.read()
+            if chunk:
+                yield chunk
+            else:
+                time.sleep(POLL_SECONDS)
+
+
+def _not_ready(paths: LocalPaths, state: StackState, name: str, what: str) -> str:
+    agent = state.agents[name]
+    with httpx.Client() as client:
+        reason = last_error(client, agent.url) or agent.message
+    lines = [f"agent {name!r} (layer {agent.layer}, {agent.url}) {what}"]
+    if reason:
+        lines.append(f"  {reason}")
+    lines.append(f"last lines of {paths.log_file(name)}:")
+    lines.append(log_tail(paths.log_file(name)))
+    return "\n".join(lines)
+
+
+def _check_ports(loaded: LoadedStack) -> None:
+    busy = []
+    for agent in loaded.stack.agent_specs:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", agent.port or 0))
+            except OSError:
+                busy.append(f"{agent.port} ({agent.name})")
+    if busy:
+        raise StrataError(f"stack {loaded.stack.name!r}: port(s) already in use on 127.0.0.1: {', '.join(busy)}")
+
+
+def _kill_agents(state: StackState) -> None:
+    for agent in state.agents.values():
+        if agent.process is not None and agent.process.alive():
+            try:
+                os.killpg(agent.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+@contextmanager
+def _lock(paths: LocalPaths) -> Iterator[None]:
+    """One up/down at a time per stack."""
+    paths.base.mkdir(parents=True, exist_ok=True)
+    with open(paths.lock_file, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,31 @@
+"""Asking an agent whether it is ready, and why not."""
+
+from __future__ import annotations
+
+import httpx
+
+PROBE_TIMEOUT_SECONDS = 1.0
+
+
+def probe_ready(client: httpx.Client, url: str) -> tuple[bool, str | None]:
+    """(ready, why not) from ``GET {url}/ready``; an agent that does not answer is not ready."""
+    try:
+        response = client.get(f"{url}/ready", timeout=PROBE_TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        return False, f"not answering ({type(exc).__name__})"
+    if response.status_code == 200:
+        return True, None
+    try:
+        missing = response.json().get("missing") or []
+    except ValueError:
+        missing = []
+    return False, "; ".join(missing) or f"/ready answered HTTP {response.status_code}"
+
+
+def last_error(client: httpx.Client, url: str) -> str | None:
+    """The failure an agent reports at /health, if it answers and has one."""
+    try:
+        error = client.get(f"{url}/health", timeout=PROBE_TIMEOUT_SECONDS).json().get("last_error")
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    return error.get("message") if isinstance(error, dict) else None

@@ -1,0 +1,158 @@
+"""Loading a marimo notebook and running it with injected inputs (``app.run(defs=...)``).
+
+The notebook is imported as a module registered in ``sys.modules``: marimo then compiles its
+cells against the real file, so a failing cell's traceback points at the notebook's own lines.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import itertools
+import sys
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import marimo
+
+_module_ids = itertools.count()
+
+
+@dataclass(frozen=True)
+class CellFailure:
+    """Where and how a notebook failed: the cell (by function name), its line, the exception."""
+
+    file: str
+    cell: str | None
+    line: int | None
+    exception: str
+    traceback: str
+
+    def describe(self) -> str:
+        location = f"{self.file}:{self.line}" if self.line else self.file
+        if self.cell:
+            return f"cell {self.cell!r} ({location}) raised {self.exception}"
+        return f"{location}: {self.exception}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "cell": self.cell, "line": self.line, "exception": self.exception,
+                "traceback": self.traceback}
+
+
+class NotebookError(Exception):
+    """The notebook could not be loaded or run; carries the located failure."""
+
+    def __init__(self, failure: CellFailure) -> None:
+        super().__init__(failure.describe())
+        self.failure = failure
+
+
+class Notebook:
+    """A marimo notebook file, loaded once (and again on :meth:`reload`), run many times."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        self._app: marimo.App | None = None
+        self._module_name = ""
+
+    def reload(self) -> None:
+        """(Re)import the notebook; NotebookError if it does not load or defines no ``app``."""
+        name = f"strata_notebook_{next(_module_ids)}"
+        spec = importlib.util.spec_from_file_location(name, self.path)
+        if spec is None or spec.loader is None:
+            raise NotebookError(self._failure_text(f"cannot load {self.path} as a Python module"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except FileNotFoundError:
+            sys.modules.pop(name, None)
+            raise NotebookError(self._failure_text("FileNotFoundError: the notebook file does not exist")) from None
+        except BaseException as exc:  # noqa: BLE001 - user code: any failure becomes a report
+            sys.modules.pop(name, None)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise NotebookError(self.locate(exc)) from None
+        app = getattr(module, "app", None)
+        if not isinstance(app, marimo.App):
+            sys.modules.pop(name, None)
+            raise NotebookError(self._failure_text("the file defines no marimo app (expected `app = marimo.App()`)"))
+        sys.modules.pop(self._module_name, None)
+        self._module_name = name
+        self._app = app
+
+    def restrict_to(self, variables: set[str]) -> int:
+        """From now on run only the cells that ``variables`` need (marimo has no ``app.run(targets=)``).
+
+        The other cells (display, side effects) are disabled in this process's copy of the app;
+        UI sessions load their own copy and still run everything. Returns how many were disabled.
+        """
+        if self._app is None:
+            self.reload()
+        app = self._app
+        assert app is not None
+        from marimo._ast.names import SETUP_CELL_NAME
+        from marimo._runtime.dataflow import transitive_closure
+
+        try:
+            app._maybe_initialize()
+        except Exception:  # noqa: BLE001 - a broken graph is reported, located, by run()
+            return 0
+        graph = app._graph
+        targets = {cid for name in variables for cid in graph.get_defining_cells(name)}
+        needed = transitive_closure(graph.topology, targets, children=False) | {SETUP_CELL_NAME}
+        skipped = [cell for cid, cell in graph.cells.items() if cid not in needed]
+        for cell in skipped:
+            cell.configure({"disabled": True})
+        return len(skipped)
+
+    def run(self, defs: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Run every cell not overridden by ``defs``; returns the notebook's definitions."""
+        if self._app is None:
+            self.reload()
+        assert self._app is not None
+        try:
+            _, definitions = self._app.run(defs=dict(defs))
+        except BaseException as exc:  # noqa: BLE001 - user code: any failure becomes a report
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise NotebookError(self.locate(exc)) from None
+        return definitions
+
+    def locate(self, exc: BaseException) -> CellFailure:
+        """The innermost traceback frame inside the notebook file names the line; the cell holds it."""
+        line: int | None = None
+        if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == self.path:
+            line = exc.lineno
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename and Path(frame.filename).resolve() == self.path:
+                line = frame.lineno
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return CellFailure(str(self.path), self._cell_at(line), line, _exception_text(exc), text)
+
+    def _cell_at(self, line: int | None) -> str | None:
+        if line is None:
+            return None
+        try:
+            tree = ast.parse(self.path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            return None
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (
+                node.end_lineno or node.lineno
+            ):
+                return node.name
+            if isinstance(node, ast.With) and node.lineno <= line <= (node.end_lineno or node.lineno):
+                return "setup"
+        return None
+
+    def _failure_text(self, message: str) -> CellFailure:
+        return CellFailure(str(self.path), None, None, message, message)
+
+
+def _exception_text(exc: BaseException) -> str:
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

@@ -1,0 +1,60 @@
+"""Running a host on uvicorn, on a socket bound up front so a busy port is a clear error."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+from types import FrameType
+
+import uvicorn
+
+from agentstrata.errors import StrataError
+from agentstrata.runtime.host import AgentHost
+from agentstrata.runtime.host_config import HostConfig
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, telling the host when a stop is requested (before it waits for open connections)."""
+
+    def __init__(self, config: uvicorn.Config, host: AgentHost) -> None:
+        super().__init__(config)
+        self.agent_host = host
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.agent_host.begin_shutdown()
+        super().handle_exit(sig, frame)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise StrataError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(config: HostConfig, *, host: str, port: int) -> None:
+    """Serve the agent until SIGINT/SIGTERM."""
+    sock = bind(host, port)
+    agent_host = AgentHost(config, listen_host=host)
+    if agent_host.ui is not None and agent_host.ui.edit_token is not None:
+        log.warning("edit mode: open http://%s:%d/?access_token=%s", host, port, agent_host.ui.edit_token)
+    uv_config = uvicorn.Config(
+        agent_host.app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    )
+    log.info("agent %s listening on http://%s:%d", config.agent, host, port)
+    _Server(uv_config, agent_host).run(sockets=[sock])

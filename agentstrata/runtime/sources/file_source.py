@@ -1,0 +1,111 @@
+"""File-based push: a ``file:`` input, watched with watchfiles.
+
+A file's value is its parsed content (YAML or JSON by extension, else text) and its version the
+hash of its bytes. A directory's value is its absolute path (the notebook reads it), and its
+version a fingerprint of the tree (paths, sizes, modification times), so any change under it
+re-runs the agent. A path that does not exist (yet) leaves the input unresolved until it does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import watchfiles
+import yaml
+
+from agentstrata.runtime.inputs import InputBoard
+from agentstrata.runtime.versions import content_version
+
+log = logging.getLogger(__name__)
+
+_UNSET_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+#: How often a missing path is looked for again.
+APPEAR_POLL_SECONDS = 0.5
+
+
+class FileSource:
+    def __init__(self, input_name: str, raw_path: str, resolve: Callable[[str], Path], board: InputBoard) -> None:
+        self.input = input_name
+        self.raw_path = raw_path
+        self.resolve = resolve
+        self.board = board
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return f"file {self.raw_path} -> {self.input}"
+
+    def start(self) -> None:
+        missing = [a or b for a, b in _UNSET_VAR.findall(os.path.expandvars(self.raw_path))]
+        if missing:
+            self.board.report(self.input, f"environment variable {missing[0]} is not set (source file:{self.raw_path})")
+            return
+        self._task = asyncio.create_task(self._watch(self.resolve(self.raw_path).resolve()), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _watch(self, path: Path) -> None:
+        while True:
+            while not path.exists():
+                self.board.report(self.input, f"{path} does not exist")
+                await asyncio.sleep(APPEAR_POLL_SECONDS)
+            await self._read(path)
+            is_dir = path.is_dir()
+            # A file is watched through its directory: editors replace files rather than write them.
+            watched = path if is_dir else path.parent
+            async for changes in watchfiles.awatch(watched, recursive=is_dir, step=20, debounce=400):
+                if not path.exists():
+                    break
+                if is_dir or any(Path(changed) == path for _, changed in changes):
+                    await self._read(path)
+
+    async def _read(self, path: Path) -> None:
+        try:
+            value, version = await asyncio.to_thread(read_path, path)
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            problem = f"cannot read {path}: {exc}; keeping the last good value"
+            log.warning("input %r: %s", self.input, problem)
+            self.board.report(self.input, problem)
+            return
+        if self.board.set(self.input, value, version):
+            log.info("input %r <- %s (version %s)", self.input, path, version)
+
+
+def read_path(path: Path) -> tuple[Any, str]:
+    """The value and version of a file or directory input."""
+    if path.is_dir():
+        return str(path), tree_fingerprint(path)
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        value = yaml.safe_load(data)
+    elif suffix == ".json":
+        value = json.loads(data)
+    else:
+        value = data.decode("utf-8")
+    return value, content_version(data)
+
+
+def tree_fingerprint(root: Path) -> str:
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            file = Path(folder, name)
+            try:
+                stat = file.stat()
+            except OSError:
+                continue  # removed while walking: the next change event reads again
+            digest.update(f"{file.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,106 @@
+"""HTTP transport: follow an upstream agent's ``/events`` and fetch the outputs this agent uses.
+
+On each announced version that differs from the one held, ``GET /outputs/{name}`` with
+``If-None-Match``. The stream is reopened with backoff whenever it ends or fails, so an upstream
+that restarts (or is not up yet) is picked up again without anyone acting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import httpx
+from httpx_sse import SSEError, aconnect_sse
+
+from agentstrata.runtime.backoff import Backoff
+from agentstrata.runtime.host_config import Upstream
+from agentstrata.runtime.inputs import InputBoard
+from agentstrata.runtime.sources.upstream_values import UpstreamInputs
+
+log = logging.getLogger(__name__)
+
+
+class HttpUpstream:
+    def __init__(
+        self, upstream: Upstream, board: InputBoard, *, max_payload: int, keepalive: float, timeout: float
+    ) -> None:
+        if upstream.url is None:
+            raise ValueError(f"no URL for upstream {upstream.agent}")
+        self.url = upstream.url
+        self.inputs = UpstreamInputs(upstream, board, max_payload)
+        # Silence longer than a few keepalives means the connection is dead.
+        self._stream_timeout = httpx.Timeout(timeout, read=max(3 * keepalive, timeout))
+        self._fetch_timeout = httpx.Timeout(timeout)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return f"http upstream {self.inputs.upstream.agent} ({self.url})"
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._follow(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _follow(self) -> None:
+        backoff = Backoff()
+        agent = self.inputs.upstream.agent
+        async with httpx.AsyncClient(timeout=self._fetch_timeout) as client:
+            while True:
+                try:
+                    events = f"{self.url}/events"
+                    async with aconnect_sse(client, "GET", events, timeout=self._stream_timeout) as source:
+                        if source.response.status_code != 200:
+                            raise SSEError(f"/events answered HTTP {source.response.status_code}")
+                        async for event in source.aiter_sse():
+                            if event.event == "version":
+                                backoff.reset()
+                                await self._sync(client, json.loads(event.data).get("versions") or {})
+                    problem = "event stream closed"
+                except (httpx.HTTPError, SSEError, ValueError, AttributeError) as exc:
+                    problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                delay = backoff.next()
+                log.info("upstream %s at %s: %s; reconnecting in %.1fs", agent, self.url, problem, delay)
+                self.inputs.report(None, f"upstream {agent} unreachable at {self.url}: {problem}; retrying")
+                await asyncio.sleep(delay)
+
+    async def _sync(self, client: httpx.AsyncClient, versions: dict[str, str | None]) -> None:
+        for output in self.inputs.outputs:
+            version = versions.get(output)
+            if version is None:
+                self.inputs.report(output, f"upstream {self.inputs.upstream.agent} has no value for {output!r} yet")
+            elif version != self.inputs.seen.get(output):
+                await self._fetch(client, output)
+            else:
+                self.inputs.report(output, None)  # reachable again, and what we hold is current
+
+    async def _fetch(self, client: httpx.AsyncClient, output: str) -> None:
+        held = self.inputs.seen.get(output)
+        headers = {"If-None-Match": f'"{held}"'} if held else {}
+        limit = self.inputs.max_payload
+        try:
+            async with client.stream("GET", f"{self.url}/outputs/{output}", headers=headers) as response:
+                if response.status_code == 304:
+                    return
+                declared = int(response.headers.get("content-length") or 0)
+                if declared > limit:
+                    self.inputs.too_large(output, declared)
+                    return
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        self.inputs.too_large(output, len(body))
+                        return
+                if response.status_code != 200:
+                    self.inputs.refuse(output, f"HTTP {response.status_code}: {bytes(body[:300]).decode(errors='replace')}")
+                    return
+        except httpx.HTTPError as exc:
+            self.inputs.refuse(output, f"fetch failed: {type(exc).__name__}: {exc}")
+            return
+        self.inputs.apply(output, bytes(body))

@@ -1,0 +1,194 @@
+"""``strata validate``: exit codes, printed findings and JSON, through the real command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STRATA = ROOT / ".venv" / "bin" / "strata"
+
+NOTEBOOK = """\
+import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    {body}
+    return
+"""
+STACK = """\
+stack:
+  name: "pair"
+  agents:
+    - name: "source"
+      layer: 0
+      implementation:
+        path: "source.py"
+      interface:
+        outputs:
+          - name: "items"
+            type: "items"
+            exposed_as: "reactive_cell:items"
+    - ref: "sink.yaml"
+  data_flow:
+    - from: "source"
+      to: "sink"
+      data: "items"
+"""
+SINK = """\
+agent:
+  name: "sink"
+  layer: 1
+  implementation:
+    path: "sink.py"
+  dependencies:
+    - agent_name: "source"
+      inputs:
+        items: "items"
+  interface:
+    inputs:
+      - name: "items"
+        type: "items"
+        source: "agent:source.items"
+    outputs:
+      - name: "count"
+        type: "count"
+        exposed_as: "reactive_cell:count"
+"""
+
+
+def strata(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(STRATA), *args], capture_output=True, text=True, timeout=120, cwd=cwd, check=False)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "cdktf.json").write_text("{}")
+    (tmp_path / "stack.yaml").write_text(STACK)
+    (tmp_path / "sink.yaml").write_text(SINK)
+    (tmp_path / "source.py").write_text(NOTEBOOK.format(body="items = [1, 2]"))
+    (tmp_path / "sink.py").write_text(NOTEBOOK.format(body="count = len(items)"))
+    return tmp_path
+
+
+def test_a_valid_stack_exits_0(project: Path):
+    result = strata("validate", "stack.yaml", cwd=project)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "valid: 1 file checked, 0 invalid, 0 errors, 0 warnings\n", ""
+    )
+
+
+def test_warnings_alone_keep_it_valid(project: Path):
+    (project / "sink.py").write_text(NOTEBOOK.format(body="count = len(items) * factor"))
+    result = strata("validate", "stack.yaml", cwd=project)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        "sink.yaml:5:11: warning: agent.implementation.path: sink.py:7: cell reads 'factor', which no cell defines "
+        "and the interface does not declare as an input [S021]",
+        "valid: 1 file checked, 0 invalid, 0 errors, 1 warning",
+    ]
+
+
+def test_errors_come_first_then_warnings_each_by_file_and_line(project: Path):
+    (project / "sink.py").write_text(NOTEBOOK.format(body="total = len(items) * factor"))
+    (project / "stack.yaml").write_text(STACK.replace('data: "items"', 'data: "itemz"'))
+    result = strata("validate", "stack.yaml", cwd=project)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "sink.yaml:18:21: agent.interface.outputs[0].exposed_as: no cell of sink.py defines 'count' [S017]",
+        "stack.yaml:17:13: stack.data_flow[0].data: agent 'source' declares no output 'itemz' (it declares: items) "
+        "[S013]",
+        "sink.yaml:5:11: warning: agent.implementation.path: sink.py:7: cell reads 'factor', which no cell defines "
+        "and the interface does not declare as an input [S021]",
+        "invalid: 1 file checked, 1 invalid, 2 errors, 1 warning",
+    ]
+    assert result.stderr == ""
+
+
+def test_an_agent_file_is_checked_alone(project: Path):
+    (project / "sink.py").write_text(NOTEBOOK.format(body="total = len(items)"))
+    result = strata("validate", "sink.yaml", cwd=project)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "sink.yaml:18:21: agent.interface.outputs[0].exposed_as: no cell of sink.py defines 'count' [S017]",
+        "invalid: 1 file checked, 1 invalid, 1 error, 0 warnings",
+    ]
+
+
+def test_unusable_input_exits_2_and_several_paths_take_the_highest_code(project: Path):
+    (project / "broken.yaml").write_text("stack: [\n")
+    (project / "invalid.yaml").write_text("agent:\n  name: x\n")
+    result = strata("validate", "stack.yaml", "invalid.yaml", "broken.yaml", "missing.yaml", cwd=project)
+    assert result.returncode == 2
+    assert result.stdout.splitlines() == [
+        "broken.yaml:2:1: invalid YAML: did not find expected node content",
+        "invalid.yaml:2:3: agent.implementation: missing required field",
+        "invalid.yaml:2:3: agent.layer: missing required field",
+        "missing.yaml:1:1: cannot read file: No such file or directory",
+        "invalid: 4 files checked, 3 invalid, 4 errors, 0 warnings",
+    ]
+    assert strata("validate", "stack.yaml", "invalid.yaml", cwd=project).returncode == 1
+
+
+def test_a_single_unusable_file_says_so(project: Path):
+    (project / "list.yaml").write_text("- a\n")
+    result = strata("validate", "list.yaml", cwd=project)
+    assert result.returncode == 2
+    assert result.stdout.splitlines()[-1] == "unusable: 1 file checked, 1 invalid, 1 error, 0 warnings"
+
+
+def test_json_output_for_ci(project: Path):
+    (project / "sink.py").write_text(NOTEBOOK.format(body="count = len(items) * factor"))
+    (project / "invalid.yaml").write_text("agent:\n  name: x\n  layer: 0\n")
+    result = strata("validate", "--format", "json", "stack.yaml", "invalid.yaml", cwd=project)
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {
+        "files": [
+            {
+                "path": "stack.yaml",
+                "valid": True,
+                "diagnostics": [
+                    {
+                        "file": "sink.yaml", "line": 5, "col": 11, "loc": "agent.implementation.path",
+                        "message": "sink.py:7: cell reads 'factor', which no cell defines and the interface does "
+                        "not declare as an input",
+                        "code": "S021", "severity": "warning",
+                    }
+                ],
+            },
+            {
+                "path": "invalid.yaml",
+                "valid": False,
+                "diagnostics": [
+                    {
+                        "file": "invalid.yaml", "line": 2, "col": 3, "loc": "agent.implementation",
+                        "message": "missing required field", "code": "", "severity": "error",
+                    }
+                ],
+            },
+        ],
+        "errors": 1,
+        "warnings": 1,
+    }
+
+
+def test_no_paths_is_a_usage_error(project: Path):
+    result = strata("validate", cwd=project)
+    assert result.returncode == 2
+    assert "Missing argument 'PATH...'" in result.stderr
+
+
+def test_the_example_stack_is_valid():
+    missing = [p for p in ("kb_base", "context_loader", "validator", "debriefer", "pattern_detector", "concierge")
+               if not (ROOT / "agents" / f"{p}.py").is_file()]
+    if missing:
+        pytest.skip(f"the reference notebooks are not all written yet: {', '.join(missing)}")
+    result = strata("validate", "stacks/kb-conduit.yaml", cwd=ROOT)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines()[-1] == "valid: 1 file checked, 0 invalid, 0 errors, 0 warnings"

@@ -1,0 +1,32 @@
+"""Editing one notebook changes that agent's container and nothing else in the synthesized Terraform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agentstrata.constructs import AgentStack
+
+
+def synth_kb_conduit(project: Path, synth) -> dict:  # noqa: ANN001
+    return synth(lambda app: AgentStack.from_file(app, project / "stacks" / "kb-conduit.yaml", target="docker"))
+
+
+def test_editing_one_notebook_changes_only_that_container(project: Path, synth):  # noqa: ANN001
+    before = synth_kb_conduit(project, synth)
+    notebook = project / "agents" / "debriefer.py"
+    notebook.write_text(notebook.read_text().replace("'from'", "'edited'"))
+    after = synth_kb_conduit(project, synth)
+
+    changed = {
+        (kind, name)
+        for kind in before["resource"]
+        for name in before["resource"][kind]
+        if before["resource"][kind][name] != after["resource"][kind][name]
+    }
+    assert changed == {("docker_container", "debriefer")}
+    assert {k: v for k, v in before.items() if k != "resource"} == {k: v for k, v in after.items() if k != "resource"}
+
+    uploads = {u["file"]: u["content"] for u in after["resource"]["docker_container"]["debriefer"]["upload"]}
+    old = {u["file"]: u["content"] for u in before["resource"]["docker_container"]["debriefer"]["upload"]}
+    assert uploads["/app/agents/debriefer.py"] == notebook.read_text() != old["/app/agents/debriefer.py"]
+    assert uploads["/app/stack.yaml"] == old["/app/stack.yaml"]

@@ -1,0 +1,140 @@
+"""``AgentStack``: one API for YAML and Python stacks, validated like `strata validate` before synthesis."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+import cdktf
+
+from agentstrata.constructs import AgentStack, DockerTarget, MarimoAgent
+from agentstrata.errors import SpecError
+from agentstrata.loader import load_stack
+from agentstrata.validate import validate
+
+
+def kb_conduit_in_python(app, project: Path) -> AgentStack:  # noqa: ANN001
+    """stacks/kb-conduit.yaml, composed call by call."""
+    stack = AgentStack(app, "kb-conduit", target=DockerTarget(workspace_path="stacks/sample-kb"), root=project)
+    kb = stack.add_agent(
+        name="kb_base", layer=0, notebook="agents/kb_base.py", port=2717,
+        inputs={"kb_root": ("kb_directory", "file:${KB_CONDUIT_ROOT}")},
+        outputs={"workspace_context": "workspace_context", "session_log": "session_log"},
+    )
+    loader = stack.add_agent(name="context_loader", layer=1, notebook="agents/context_loader.py", port=2718,
+                             outputs={"context": "context"})
+    validator = stack.add_agent(name="validator", layer=1, notebook="agents/validator.py", port=2719,
+                                outputs={"validated_context": "validated_context"})
+    debriefer = stack.add_agent(name="debriefer", layer=2, notebook="agents/debriefer.py", port=2720,
+                                outputs={"insights": "insights"})
+    patterns = stack.add_agent(name="pattern_detector", layer=2, notebook="agents/pattern_detector.py", port=2721,
+                               outputs={"patterns": "patterns"})
+    concierge = stack.add_agent(name="concierge", layer=3, notebook="agents/concierge.py", port=2722,
+                                outputs={"recommendations": "recommendations"})
+    loader.consumes(kb, "workspace_context")
+    validator.consumes(kb, "workspace_context").consumes(kb, "session_log")
+    debriefer.consumes(kb, "session_log", as_="history", transform="parse_yaml_log")
+    debriefer.consumes(validator, "validated_context")
+    patterns.consumes(kb, "session_log", as_="history", transform="parse_yaml_log")
+    concierge.consumes(loader, "context").consumes(debriefer, "insights").consumes(patterns, "patterns")
+    return stack
+
+
+def test_a_stack_composed_in_python_synthesizes_like_its_yaml(project: Path, synth):  # noqa: ANN001
+    from_yaml = synth(lambda app: AgentStack.from_file(app, project / "stacks" / "kb-conduit.yaml", target="docker"))
+    from_python = synth(lambda app: kb_conduit_in_python(app, project))
+    assert from_python == from_yaml
+
+
+def test_the_python_spec_is_the_model_the_yaml_file_loads(project: Path):
+    stack = kb_conduit_in_python(cdktf.Testing.app(outdir=str(project / "cdktf.out")), project)
+    stack.render()
+    assert stack.spec == load_stack(project / "stacks" / "kb-conduit.yaml").stack
+
+
+def test_an_invalid_stack_file_fails_with_the_validators_located_errors(project: Path):
+    (project / "agents" / "concierge.py").unlink()
+    expected = [d for d in validate(load_stack(project / "stacks" / "kb-conduit.yaml")) if d.severity == "error"]
+    with pytest.raises(SpecError) as caught:
+        AgentStack.from_file(cdktf.Testing.app(), project / "stacks" / "kb-conduit.yaml", target="docker")
+    assert caught.value.diagnostics == expected
+    assert [d.code for d in expected] == ["S015"]
+
+
+def test_a_python_stack_is_validated_at_render_and_located_at_the_calls(project: Path):
+    stack = AgentStack(cdktf.Testing.app(), "s", target=DockerTarget(), root=project)
+    line = inspect.currentframe().f_lineno + 1
+    stack.add_agent(name="a", layer=0, notebook="agents/missing.py")
+    with pytest.raises(SpecError) as caught:
+        stack.render()
+    (found,) = caught.value.diagnostics
+    assert (Path(found.file).name, found.line, found.code) == ("test_agent_stack.py", line, "S015")
+    assert found.loc == "stack.agents[0].implementation.path"
+
+
+def test_plain_app_synth_renders_the_stack_first(project: Path):
+    app = cdktf.App(outdir=str(project / "cdktf.out"))
+    AgentStack.from_file(app, project / "stacks" / "kb-conduit.yaml", target="docker")
+    app.synth()
+    config = json.loads((project / "cdktf.out" / "stacks" / "kb-conduit-docker" / "cdk.tf.json").read_text())
+    assert len(config["resource"]["docker_container"]) == 6
+
+
+def test_the_terraform_stack_is_named_after_the_stack_and_target(project: Path):
+    stack = AgentStack.from_file(cdktf.Testing.app(), project / "stacks" / "kb-conduit.yaml", target="docker")
+    assert stack.node.id == "kb-conduit-docker"
+    assert isinstance(stack.agents["debriefer"], MarimoAgent)
+    assert stack.agents["debriefer"].node.path == "kb-conduit-docker/debriefer"
+
+
+def test_the_default_target_is_the_files_deployment_target(project: Path):
+    stack = AgentStack.from_file(cdktf.Testing.app(), project / "stacks" / "kb-conduit.yaml")
+    assert isinstance(stack.target, DockerTarget)
+    assert stack.target.workspace_path == "stacks/sample-kb"
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("local", "the 'local' target runs without Terraform"),
+    ("kubernetes", "no Terraform target 'kubernetes' yet (available: docker)"),
+])
+def test_targets_terraform_cannot_apply_are_refused(project: Path, target: str, message: str):
+    with pytest.raises(SpecError, match=re.escape(message)):
+        AgentStack.from_file(cdktf.Testing.app(), project / "stacks" / "kb-conduit.yaml", target=target)
+
+
+def test_a_target_the_file_does_not_allow_is_refused_at_its_deployment_block(project: Path):
+    path = project / "stacks" / "kb-conduit.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["deployment"] = {"target": "local"}
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    with pytest.raises(SpecError) as caught:
+        AgentStack.from_file(cdktf.Testing.app(), path, target="docker")
+    (found,) = caught.value.diagnostics
+    assert found.loc == "deployment"
+    assert found.message == ("stack 'kb-conduit' does not allow target 'docker' (allowed: local); add a "
+                             "'deployment.docker' block")
+
+
+def test_escape_hatches_exist_once_the_stack_renders(project: Path):
+    stack = AgentStack.from_file(cdktf.Testing.app(), project / "stacks" / "kb-conduit.yaml", target="docker")
+    with pytest.raises(AttributeError, match=r"has no attribute .container. yet: .*\(call stack.render\(\)"):
+        stack.agents["kb_base"].container  # noqa: B018
+    stack.render()
+    assert stack.agents["kb_base"].container is stack.agents["kb_base"].resources["container"]
+
+
+def test_a_file_stack_takes_its_connections_from_the_file(project: Path):
+    stack = AgentStack.from_file(cdktf.Testing.app(), project / "stacks" / "kb-conduit.yaml", target="docker")
+    with pytest.raises(SpecError, match="comes from .*kb-conduit.yaml: connect agents in that file"):
+        stack.agents["concierge"].consumes(stack.agents["kb_base"], "session_log", as_="log")
+
+
+def test_a_rendered_stack_takes_no_more_agents(project: Path):
+    stack = kb_conduit_in_python(cdktf.Testing.app(), project)
+    stack.render()
+    with pytest.raises(SpecError, match="stack 'kb-conduit' is already rendered: add agents before render"):
+        stack.add_agent(name="late", layer=4, notebook="agents/late.py")

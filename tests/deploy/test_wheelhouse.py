@@ -1,0 +1,91 @@
+"""The wheelhouse and the runtime image's build context: cached, stable, and buildable offline."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from agentstrata.deploy.layout import Layout
+from agentstrata.deploy.steps import StepRunner
+from agentstrata.deploy.wheelhouse import IMAGE_PYTHON, ensure_runtime_context, ensure_wheelhouse, tree_sha256
+from agentstrata.runtime_image import RUNTIME_IMAGE_NAME
+
+needs_image_python = pytest.mark.skipif(
+    sys.version_info[:2] != IMAGE_PYTHON, reason="the wheelhouse is built with the runtime image's Python (3.11)"
+)
+
+
+def test_the_tree_hash_depends_on_names_and_bytes_not_on_timestamps(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.txt").write_text("one")
+    first = tree_sha256(tmp_path)
+    os.utime(tmp_path / "a" / "x.txt", (0, 0))
+    assert tree_sha256(tmp_path) == first
+    (tmp_path / "a" / "x.txt").write_text("two")
+    assert tree_sha256(tmp_path) != first
+    (tmp_path / "a" / "x.txt").rename(tmp_path / "a" / "y.txt")
+    assert tree_sha256(tmp_path) != first
+
+
+def _throwaway_project(root: Path) -> None:
+    (root / "agentstrata").mkdir(parents=True)
+    (root / "agentstrata" / "__init__.py").write_text("VALUE = 1\n")
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "agentstrata"\nversion = "0.0.1"\n'
+    )
+
+
+@needs_image_python
+def test_the_wheelhouse_is_cached_reproducible_and_rebuilt_when_sources_change(tmp_path):
+    project = Layout(tmp_path / "project")
+    _throwaway_project(project.root)
+    screen = io.StringIO()
+    runner = StepRunner(tmp_path / "logs", console=Console(file=screen, width=200))
+    python = Path(sys.executable)
+
+    first = ensure_wheelhouse(project, runner, python)
+    assert [wheel.name for wheel in first] == ["agentstrata-0.0.1-py3-none-any.whl"]
+    built = first[0].read_bytes()
+
+    assert ensure_wheelhouse(project, runner, python) == first
+    assert "wheelhouse (cached, 1 wheels" in screen.getvalue()
+
+    (project.wheelhouse / ".inputs-sha256").unlink()
+    assert ensure_wheelhouse(project, runner, python)[0].read_bytes() == built  # SOURCE_DATE_EPOCH at work
+
+    (project.root / "agentstrata" / "__init__.py").write_text("VALUE = 2\n")
+    assert ensure_wheelhouse(project, runner, python)[0].read_bytes() != built
+    assert not (project.root / "build").exists()  # built from a staged copy, not in the checkout
+
+
+@needs_image_python
+def test_the_runtime_image_builds_from_the_context_and_runs_as_uid_10001(layout, runner, base_image):
+    context = ensure_runtime_context(layout, runner)
+    assert ensure_runtime_context(layout, runner).sha256 == context.sha256  # stable for docker_image triggers
+    assert sorted(p.name for p in context.path.iterdir()) == ["Dockerfile", "wheels"]
+    tag = f"{RUNTIME_IMAGE_NAME}:test-{context.sha256[:12]}"
+    build = subprocess.run(
+        ["docker", "build", "--build-arg", f"BASE_IMAGE={base_image}", "-t", tag, str(context.path)],
+        capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    try:
+        who = subprocess.run(["docker", "run", "--rm", "--entrypoint", "id", tag, "-u"],
+                             capture_output=True, text=True, check=True, timeout=120)
+        assert who.stdout.strip() == "10001"
+        usage = subprocess.run(["docker", "run", "--rm", tag, "--help"], capture_output=True, text=True, timeout=120)
+        assert usage.returncode == 0, usage.stdout + usage.stderr
+        config = json.loads(subprocess.run(["docker", "image", "inspect", tag], capture_output=True, text=True,
+                                           check=True).stdout)[0]["Config"]
+        assert config["Entrypoint"] == ["strata", "serve"]
+        assert config["WorkingDir"] == "/app"
+    finally:
+        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)

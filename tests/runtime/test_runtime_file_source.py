@@ -1,0 +1,128 @@
+"""``file:`` inputs watched with watchfiles (agentstrata.runtime.sources.file_source)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from agentstrata.runtime.inputs import InputBoard
+from agentstrata.runtime.sources.file_source import FileSource
+
+TIMEOUT = 20.0
+
+
+def watch(tmp_path: Path, raw_path: str, scenario: Callable[[InputBoard], Awaitable[None]]) -> InputBoard:
+    async def main() -> InputBoard:
+        board = InputBoard({"data": f"file:{raw_path}"})
+        source = FileSource("data", raw_path, lambda p: tmp_path / p, board)
+        source.start()
+        try:
+            await asyncio.wait_for(scenario(board), timeout=TIMEOUT * 2)
+        finally:
+            await source.stop()
+        return board
+
+    return asyncio.run(main())
+
+
+async def until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def state(board: InputBoard) -> dict:
+    return board.status()["data"]
+
+
+def value(board: InputBoard) -> object:
+    return board.snapshot()[0]["data"]
+
+
+def test_a_yaml_file_is_parsed_and_followed(tmp_path: Path) -> None:
+    (tmp_path / "data.yaml").write_text("a: 1\n")
+    seen: list[object] = []
+
+    async def scenario(board: InputBoard) -> None:
+        await until(lambda: value(board) == {"a": 1}, "the first value")
+        seen.append(state(board)["version"])
+        (tmp_path / "data.yaml").write_text("a: 2\nb: [x]\n")
+        await until(lambda: value(board) == {"a": 2, "b": ["x"]}, "the changed value")
+        seen.append(state(board)["version"])
+
+    watch(tmp_path, "data.yaml", scenario)
+    assert seen[0] != seen[1]
+
+
+def test_json_and_text_files(tmp_path: Path) -> None:
+    (tmp_path / "data.json").write_text('{"k": [1, 2]}')
+    (tmp_path / "notes.txt").write_text("plain text\n")
+
+    async def json_scenario(board: InputBoard) -> None:
+        await until(lambda: value(board) == {"k": [1, 2]}, "the JSON value")
+
+    async def text_scenario(board: InputBoard) -> None:
+        await until(lambda: value(board) == "plain text\n", "the text value")
+
+    watch(tmp_path, "data.json", json_scenario)
+    watch(tmp_path, "notes.txt", text_scenario)
+
+
+def test_a_directory_is_its_path_and_any_change_under_it_is_a_new_version(tmp_path: Path) -> None:
+    (tmp_path / "kb" / "workspaces" / "w").mkdir(parents=True)
+    versions: list[str] = []
+
+    async def scenario(board: InputBoard) -> None:
+        await until(lambda: state(board)["resolved"], "the directory")
+        versions.append(state(board)["version"])
+        (tmp_path / "kb" / "workspaces" / "w" / "sessions.yaml").write_text("- x: 1\n")
+        await until(lambda: state(board)["version"] != versions[0], "a new version")
+
+    board = watch(tmp_path, "kb", scenario)
+    assert value(board) == str((tmp_path / "kb").resolve())
+
+
+def test_a_missing_path_is_unresolved_until_it_appears(tmp_path: Path) -> None:
+    problems: list[str] = []
+
+    async def scenario(board: InputBoard) -> None:
+        await until(lambda: state(board)["problem"] is not None, "the problem")
+        problems.extend(board.unresolved())
+        (tmp_path / "late.json").write_text("[1]")
+        await until(lambda: value(board) == [1], "the late file")
+
+    watch(tmp_path, "late.json", scenario)
+    assert problems == [f"input 'data' (file:late.json): {(tmp_path / 'late.json').resolve()} does not exist"]
+
+
+def test_an_unset_variable_in_the_path_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STRATA_TEST_UNSET_ROOT", raising=False)
+
+    async def scenario(board: InputBoard) -> None:
+        await asyncio.sleep(0)
+
+    board = watch(tmp_path, "${STRATA_TEST_UNSET_ROOT}/x.yaml", scenario)
+    assert board.unresolved() == [
+        "input 'data' (file:${STRATA_TEST_UNSET_ROOT}/x.yaml): environment variable STRATA_TEST_UNSET_ROOT is "
+        "not set (source file:${STRATA_TEST_UNSET_ROOT}/x.yaml)"
+    ]
+
+
+def test_invalid_yaml_keeps_the_last_good_value(tmp_path: Path) -> None:
+    (tmp_path / "data.yaml").write_text("a: 1\n")
+
+    async def scenario(board: InputBoard) -> None:
+        await until(lambda: value(board) == {"a": 1}, "the first value")
+        (tmp_path / "data.yaml").write_text("a: [unclosed\n")
+        await until(lambda: state(board)["problem"] is not None, "the problem")
+
+    board = watch(tmp_path, "data.yaml", scenario)
+    assert value(board) == {"a": 1}
+    assert state(board)["problem"].startswith(f"cannot read {(tmp_path / 'data.yaml').resolve()}: ")
+    assert state(board)["problem"].endswith("; keeping the last good value")
