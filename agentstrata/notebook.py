@@ -11,6 +11,8 @@ rather than calling ``parse_notebook``: that recovers exact cell source text thr
 from __future__ import annotations
 
 import ast
+import os
+import stat
 import textwrap
 import warnings
 from dataclasses import dataclass
@@ -118,13 +120,13 @@ def analyze(path: str | Path) -> NotebookInfo:
     path = Path(path)
     shown = str(path)
     try:
-        stat = path.stat()
+        status = path.stat()
     except (OSError, ValueError) as exc:
         raise NotebookError(shown, 1, f"cannot read notebook: {getattr(exc, 'strerror', None) or exc}") from None
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    key = (os.path.abspath(path), status.st_mtime_ns, status.st_size)
     if key not in _cache:
         try:
-            _cache[key] = _analyze_text(_read(path, shown), path, shown)
+            _cache[key] = _analyze_file(path, shown, status)
         except NotebookError as exc:
             _cache[key] = exc
     result = _cache[key]
@@ -133,20 +135,17 @@ def analyze(path: str | Path) -> NotebookInfo:
     return result
 
 
-def _read(path: Path, shown: str) -> str:
-    if path.is_dir():
+def _analyze_file(path: Path, shown: str, status: os.stat_result) -> NotebookInfo:
+    if stat.S_ISDIR(status.st_mode):
         raise NotebookError(shown, 1, "is a directory, not a notebook")
     if path.suffix != ".py":
         raise NotANotebookError(shown, 1, "not a marimo notebook: expected a Python file (.py)")
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise NotebookError(shown, 1, f"not UTF-8: invalid byte at offset {exc.start}") from None
     except OSError as exc:
         raise NotebookError(shown, 1, f"cannot read notebook: {exc.strerror or exc}") from None
-
-
-def _analyze_text(text: str, path: Path, shown: str) -> NotebookInfo:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntaxWarning)

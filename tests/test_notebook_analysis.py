@@ -151,3 +151,16 @@ def test_analyses_are_cached_until_the_file_changes(tmp_path: Path):
     path.write_text((FIXTURES / "alias.py").read_text().replace("value = 1", "other = 22"))
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
     assert analyze(path).cells[0].defs == {"other"}
+
+
+def test_a_directory_is_not_a_notebook(tmp_path: Path):
+    (tmp_path / "dir.py").mkdir()
+    with pytest.raises(NotebookError, match="dir.py:1: is a directory, not a notebook"):
+        analyze(tmp_path / "dir.py")
+
+
+def test_a_notebook_that_is_not_utf8_is_refused(tmp_path: Path):
+    path = tmp_path / "latin.py"
+    path.write_bytes((FIXTURES / "alias.py").read_bytes().replace(b"value = 1", b"value = '\xe9'"))
+    with pytest.raises(NotebookError, match=r"latin.py:1: not UTF-8: invalid byte at offset \d+"):
+        analyze(path)

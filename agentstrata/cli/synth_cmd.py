@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from agentstrata.cli.app import app, err, out
+from agentstrata.loader import shown_path
 
 
 @app.command("synth")
@@ -31,4 +32,4 @@ def synth_command(
     for line in [*result.notes, *(d.format() for d in result.warnings)]:
         err.print(line, markup=False, highlight=False)
     for name in result.stacks:
-        out.print(str(result.outdir / "stacks" / name / "cdk.tf.json"), markup=False, highlight=False)
+        out.print(shown_path(result.outdir / "stacks" / name / "cdk.tf.json"), markup=False, highlight=False)

@@ -48,12 +48,15 @@ def up_command(
     if not started:
         err.print(f"stack {loaded.stack.name} is already up", markup=False)
     try:
-        with _progress() as show:
+        with _Progress() as show:
             control.wait_ready(loaded, timeout, show)
-    except StrataError:
-        if started:
-            control.stop(loaded)
-        raise
+    except StrataError as exc:
+        if not started:
+            raise
+        control.stop(loaded)
+        logs = control.local_paths(loaded).base / "logs"
+        raise StrataError(f"{exc.message}\nstack {loaded.stack.name} was stopped; its logs are in {logs}",
+                          exc.exit_code) from None
     out.print(_table(control.status(loaded)))
 
 
@@ -128,7 +131,7 @@ def _local_stack(stack: Path, target: Target) -> LoadedStack:
     return loaded
 
 
-class _progress:
+class _Progress:
     """Live agent states on a terminal; one line per change otherwise (logs, CI)."""
 
     def __enter__(self) -> Any:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import jsii
 from pydantic import BaseModel, ValidationError
 
 from agentstrata.errors import Diagnostic, SpecError
@@ -19,7 +20,8 @@ from agentstrata.yaml_source import display_path
 
 Model = TypeVar("Model", bound=BaseModel)
 
-_LIBRARY = str(Path(__file__).resolve().parent)
+#: Frames to look through: this library, and jsii's constructor machinery between a user's call and ours.
+_SKIPPED = (str(Path(__file__).resolve().parent), str(Path(jsii.__file__).resolve().parent))
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,9 @@ class CallSite:
 
 
 def caller() -> CallSite:
-    """The innermost frame outside this package: the user's call."""
+    """The innermost frame outside this package (and jsii): the user's call."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY):
+    while frame is not None and frame.f_code.co_filename.startswith(_SKIPPED):
         frame = frame.f_back
     if frame is None:  # called from nowhere but the library itself: no better place to point at
         return CallSite(str(Path.cwd()), 1)

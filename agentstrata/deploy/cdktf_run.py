@@ -70,13 +70,14 @@ def run_cdktf(
         step.detail("interrupted: letting tofu save its state (Ctrl-C again is ignored)")
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            _stop_gracefully(proc, step)
+            saved = _stop_gracefully(proc, step)
         finally:
             signal.signal(signal.SIGINT, previous)
         reader.join(timeout=5)
+        outcome = ("the Terraform state was saved" if saved else
+                   f"tofu did not stop within {GRACE_SECONDS:.0f} s and was killed; the next run recovers")
         raise Interrupted(
-            f"{step.title} interrupted; the Terraform state was saved.\n"
-            f"  Full log: {step.log_path}\n  What to do: {resume_hint}",
+            f"{step.title} interrupted; {outcome}.\n  Full log: {step.log_path}\n  What to do: {resume_hint}",
             exit_code=130,
         ) from None
     reader.join(timeout=5)
@@ -96,17 +97,21 @@ def _follow(proc: subprocess.Popen[bytes], step: Step) -> None:
                 step.detail(match.group("what")[:100])
 
 
-def _stop_gracefully(proc: subprocess.Popen[bytes], step: Step) -> None:
-    """SIGINT to tofu, wait for it; then end whatever is left of the command's session."""
+def _stop_gracefully(proc: subprocess.Popen[bytes], step: Step) -> bool:
+    """SIGINT to tofu, wait for it; then end whatever is left of the command's session.
+
+    True when tofu exited by itself within the grace period, i.e. saved its state.
+    """
     tofus = _tofu_processes(proc.pid)
     for tofu in tofus:
         try:
             tofu.send_signal(signal.SIGINT)
         except psutil.Error:
             continue
+    alive: list[psutil.Process] = []
     if tofus:
         step.log(f"# sent SIGINT to tofu (pids {', '.join(str(t.pid) for t in tofus)}); waiting for it to save state")
-        psutil.wait_procs(tofus, timeout=GRACE_SECONDS)
+        _, alive = psutil.wait_procs(tofus, timeout=GRACE_SECONDS)
     # cdktf exits by itself once tofu has; whatever still runs after that is ended.
     for stop in (None, signal.SIGTERM, signal.SIGKILL):
         if stop is not None:
@@ -116,18 +121,21 @@ def _stop_gracefully(proc: subprocess.Popen[bytes], step: Step) -> None:
                 pass
         try:
             proc.wait(timeout=10)
-            return
+            break
         except subprocess.TimeoutExpired:
             continue
+    return not alive
 
 
 def _tofu_processes(pid: int) -> list[psutil.Process]:
+    """The tofu processes at or below ``pid``."""
     try:
-        children = psutil.Process(pid).children(recursive=True)
+        root = psutil.Process(pid)
+        family = [root, *root.children(recursive=True)]
     except psutil.Error:
         return []
     found = []
-    for child in children:
+    for child in family:
         try:
             if child.name() in _TOFU_NAMES:
                 found.append(child)

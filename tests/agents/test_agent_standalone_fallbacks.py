@@ -4,6 +4,7 @@ fallback fetches GET /outputs/<name> from the upstream agent or computes from th
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -117,12 +118,17 @@ def test_without_upstreams_the_stack_is_computed_from_the_sample_kb(load_agent, 
 
 def test_the_standalone_ui_renders_without_errors(tmp_path: Path) -> None:
     output = tmp_path / "concierge.html"
+    # marimo caches sessions in __marimo__/ beside the notebook, or under sys.pycache_prefix when set
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(tmp_path / "pycache")}
+    cache_in_repo = ROOT / "agents" / "__marimo__"
+    cached_before = cache_in_repo.exists()
     result = subprocess.run(
         [str(Path(sys.executable).parent / "marimo"), "export", "html", str(ROOT / "agents" / "concierge.py"),
          "-o", str(output)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=300, check=False, env=env,
     )
     assert result.returncode == 0, result.stderr
+    assert cache_in_repo.exists() == cached_before  # the test leaves nothing in the repository
     page = output.read_text(encoding="utf-8")
     assert "application/vnd.marimo+error" not in page
     assert "Concierge (layer 3)" in page

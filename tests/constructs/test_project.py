@@ -36,9 +36,8 @@ def test_every_yaml_and_python_stack_is_synthesized_once_per_terraform_target(pr
         "agent:\n  name: x\n  layer: 0\n  implementation: {path: agents/kb_base.py}\n")
     result = synth_project(project, project / "cdktf.out")
     assert result.stacks == ["kb-conduit-docker", "kb-patterns-docker"]
-    assert result.notes == ["../../tmp/" + str((project / "stacks" / "kb-conduit.yaml").relative_to("/tmp"))
-                            + ": target 'kubernetes' skipped: no Terraform target for it yet"] \
-        if str(project).startswith("/tmp") and Path.cwd() == ROOT else len(result.notes) == 1
+    (note,) = result.notes
+    assert note.endswith("stacks/kb-conduit.yaml: target 'kubernetes' skipped: no Terraform target for it yet")
     for name in result.stacks:
         config = json.loads((project / "cdktf.out" / "stacks" / name / "cdk.tf.json").read_text())
         assert config["terraform"]["backend"]["local"]["path"] == f"../../../.strata/state/terraform/{name}.tfstate"

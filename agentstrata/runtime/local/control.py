@@ -74,7 +74,7 @@ def wait_ready(loaded: LoadedStack, timeout: float, on_progress: Callable[[Stack
         state = read_state(paths)
         if not supervisor_alive(state):
             raise StrataError(f"the supervisor of stack {loaded.stack.name!r} stopped:\n"
-                              f"{log_tail(paths.supervisor_log)}")
+                              f"{log_tail(paths.supervisor_log)}", 1)
         assert state is not None
         on_progress(state)
         if state.agents and all(a.ready for a in state.agents.values()):
@@ -82,11 +82,11 @@ def wait_ready(loaded: LoadedStack, timeout: float, on_progress: Callable[[Stack
         for agent in state.agents.values():
             if agent.restarts >= CRASH_LOOP_RESTARTS and not agent.ever_ready:
                 raise StrataError(_not_ready(paths, state, agent.name,
-                                             f"exited {agent.restarts} times before becoming ready"))
+                                             f"exited {agent.restarts} times before becoming ready"), 1)
         if time.monotonic() >= deadline:
             waiting = [a for a in state.agents.values() if not a.ready]
             first = next((a for a in waiting if a.state != "waiting"), waiting[0])
-            raise StrataError(_not_ready(paths, state, first.name, f"not ready after {timeout:.0f}s"))
+            raise StrataError(_not_ready(paths, state, first.name, f"not ready after {timeout:.0f}s"), 1)
         time.sleep(POLL_SECONDS)
 
 

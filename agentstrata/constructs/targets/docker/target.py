@@ -21,7 +21,7 @@ from cdktf_cdktf_provider_docker.network import Network
 from cdktf_cdktf_provider_docker.provider import DockerProvider
 from cdktf_cdktf_provider_docker.volume import Volume
 
-from agentstrata.constructs.packaged_spec import packaged_spec
+from agentstrata.constructs.packaged_spec import PackagedSpecs
 from agentstrata.constructs.start_order import start_after, upstreams
 from agentstrata.constructs.targets.docker.container import (
     CPU_PERIOD_US,
@@ -142,7 +142,7 @@ class DockerTarget:
         network = Network(stack, "network", name=dns_label(spec.name))
         image = runtime_image(stack, root, self.base_image)
         image_id, network_name = image.image_id, network.name
-        shipped_spec = packaged_spec(spec, self.name, root, kb_dir)
+        specs = PackagedSpecs(spec, self.name, root, kb_dir)
         start = start_after(spec)
         containers: dict[str, Container] = {}
         # Lower layers first: an agent's upstreams always have their container by then.
@@ -155,7 +155,7 @@ class DockerTarget:
                 host_port=host_port, bind_address=self.bind_address, kb_dir=str(kb_dir),
                 upstream_urls={u: f"http://{container_name(spec, u)}:{spec.agent(u).port}" for u in upstreams(agent)},
                 policies=spec.policies, user=self.user, wait_timeout=self.wait_timeout,
-                notebook=_read_notebook(loaded, agent.name, agent.implementation.path), spec=shipped_spec,
+                notebook=_read_notebook(loaded, agent.name, agent.implementation.path), spec=specs.for_agent(agent),
             )
             volume = Volume(construct, "state", name=plan.volume_name)
             volume.override_logical_id(f"{agent.name}_state")

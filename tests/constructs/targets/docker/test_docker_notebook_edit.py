@@ -1,4 +1,4 @@
-"""Editing one notebook changes that agent's container and nothing else in the synthesized Terraform."""
+"""Editing one notebook, or one agent, changes only the containers that hold it."""
 
 from __future__ import annotations
 
@@ -30,3 +30,13 @@ def test_editing_one_notebook_changes_only_that_container(project: Path, synth):
     old = {u["file"]: u["content"] for u in before["resource"]["docker_container"]["debriefer"]["upload"]}
     assert uploads["/app/agents/debriefer.py"] == notebook.read_text() != old["/app/agents/debriefer.py"]
     assert uploads["/app/stack.yaml"] == old["/app/stack.yaml"]
+
+
+def test_changing_one_agents_spec_changes_only_it_and_its_consumers(project: Path, synth):  # noqa: ANN001
+    before = synth_kb_conduit(project, synth)
+    path = project / "stacks" / "kb-conduit.yaml"
+    path.write_text(path.read_text().replace("port: 2721", "port: 2731"))  # pattern_detector
+    after = synth_kb_conduit(project, synth)
+    changed = {name for name, block in before["resource"]["docker_container"].items()
+               if block != after["resource"]["docker_container"][name]}
+    assert changed == {"pattern_detector", "concierge"}

@@ -1,0 +1,145 @@
+"""Synth speed: `strata synth` of kb-conduit and of a generated 200-agent stack, against naive_synth.py.
+
+Whole-process wall time and peak RSS of the process tree (python and the jsii node process,
+sampled), runs interleaved so that load on a shared machine hits every scenario alike. Writes the
+"## Synth" section of bench/RESULTS.md. Usage: bench_synth.py [RUNS]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import psutil
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+STRATA = ROOT / ".venv" / "bin" / "strata"
+NAIVE = ROOT / "bench" / "naive_synth.py"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+TARGETS = {"kb-conduit": 1.5, "200 agents": 3.0}
+LAYERS, WIDTH = 10, 20
+
+NOTEBOOK = '''import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+{inputs}
+    return ({input_names})
+
+
+@app.cell
+def _({params}):
+    out = {{"agent": "{name}", "from": [{params}]}}
+    return (out,)
+'''
+
+
+def big_project(folder: Path) -> Path:
+    """A project whose stack has LAYERS x WIDTH agents; each reads two agents of the layer below."""
+    (folder / "agents").mkdir(parents=True)
+    (folder / "kb").mkdir()
+    (folder / "cdktf.json").write_text("{}\n")
+    agents, flow = [], []
+    for layer in range(LAYERS):
+        for index in range(WIDTH):
+            name = f"a{layer}_{index}"
+            ups = [f"a{layer - 1}_{index}", f"a{layer - 1}_{(index + 1) % WIDTH}"] if layer else []
+            inputs = [f"in{k}" for k in range(len(ups))]
+            (folder / "agents" / f"{name}.py").write_text(NOTEBOOK.format(
+                name=name, inputs="\n".join(f"    {i} = None" for i in inputs) or "    pass",
+                input_names="".join(f"{i}, " for i in inputs), params=", ".join(inputs)))
+            agents.append({
+                "name": name, "layer": layer, "port": 3000 + layer * WIDTH + index,
+                "implementation": {"path": f"agents/{name}.py"},
+                "dependencies": [{"agent_name": u, "inputs": {"out": i}} for u, i in zip(ups, inputs)],
+                "interface": {
+                    "inputs": [{"name": i, "type": "t", "source": f"agent:{u}.out"} for u, i in zip(ups, inputs)],
+                    "outputs": [{"name": "out", "type": "t", "exposed_as": "reactive_cell:out"}],
+                },
+            })
+            flow += [{"from": u, "to": name, "data": "out"} for u in ups]
+    stack = {"stack": {"name": "big", "agents": agents, "data_flow": flow},
+             "deployment": {"target": "docker", "docker": {"workspace_path": "kb"}}}
+    path = folder / "stacks" / "big.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(stack, sort_keys=False))
+    return path
+
+
+def measure(command: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB of the process tree); fails loudly if the command fails."""
+    start = time.perf_counter()
+    process = psutil.Popen(command, cwd=cwd, stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.01)
+    wall = time.perf_counter() - start
+    if process.returncode != 0:
+        sys.exit(f"failed ({process.returncode}): {' '.join(command)}")
+    return wall, peak / 2**20
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    with tempfile.TemporaryDirectory(prefix="bench-synth-") as tmp:
+        work = Path(tmp)
+        big = big_project(work / "big")
+        out = work / "out"
+        scenarios = {
+            ("kb-conduit", "strata synth"): [str(STRATA), "synth", "stacks/kb-conduit.yaml", "--out", str(out)],
+            ("kb-conduit", "naive_synth.py"): [str(PYTHON), str(NAIVE), "stacks/kb-conduit.yaml", str(out)],
+            ("200 agents", "strata synth"): [str(STRATA), "synth", str(big), "--out", str(out)],
+            ("200 agents", "naive_synth.py"): [str(PYTHON), str(NAIVE), str(big), str(out)],
+        }
+        load = os.getloadavg()[0]
+        for command in scenarios.values():  # warm-up: bytecode and jsii package caches
+            measure(command, ROOT)
+        samples: dict[tuple[str, str], list[tuple[float, float]]] = {key: [] for key in scenarios}
+        for _ in range(runs):
+            for key, command in scenarios.items():
+                samples[key].append(measure(command, ROOT))
+                shutil.rmtree(out, ignore_errors=True)
+    rows = []
+    for (scenario, tool), values in samples.items():
+        walls = [w for w, _ in values]
+        target = f"<= {TARGETS[scenario]} s" if tool == "strata synth" else ""
+        rows.append(f"| {scenario} | `{tool}` | {statistics.median(walls):.2f} | {min(walls):.2f} | "
+                    f"{max(r for _, r in values):.0f} | {target} |")
+    section = "\n".join([
+        "## Synth",
+        "",
+        f"`bench/bench_synth.py {runs}` on {date.today()}: whole-process wall time and peak RSS of the process",
+        f"tree (python + jsii's node), {runs} interleaved runs after one warm-up each; load average "
+        f"{load:.1f} at the start",
+        f"(2 cores, shared). 200 agents: {LAYERS} layers of {WIDTH}, each agent reading two of the layer below.",
+        "",
+        "| stack | command | median wall (s) | min wall (s) | peak RSS (MiB) | target |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ])
+    text = RESULTS.read_text()
+    text = re.sub(r"## Synth\n.*?(?=^## |\Z)", section + "\n", text, count=1, flags=re.S | re.M)
+    RESULTS.write_text(text)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()
