@@ -78,8 +78,8 @@ def _input(spec: LoadedSpec, here: Path_, name: str, inputs: set[str], notebook:
     for cell in definers:
         if cell.in_setup:
             findings.append(spec.diagnostic(
-                here, f"input {name!r} is defined in app.setup ({_shown(notebook)}:{cell.line}): marimo cannot override "
-                "setup definitions with injected inputs (TypeError at run time)", "S018"))
+                here, f"input {name!r} is defined in app.setup ({_shown(notebook)}:{cell.line}): marimo cannot "
+                "override setup definitions with injected inputs (TypeError at run time)", "S018"))
             continue
         extra = sorted((cell.defs | cell.sql_defs) - inputs)
         if extra:

@@ -60,8 +60,9 @@ def _entries(value: Any, where: str) -> list[dict[str, Any]]:
             documents = yaml.load(value, Loader=_YAML_LOADER) or []
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            line = f" line {mark.line + 1}" if mark else ""
-            raise TransformError(f"parse_yaml_log: {where}:{line}: invalid YAML") from None
+            line = f" line {mark.line + 1}:" if mark else ""
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            raise TransformError(f"parse_yaml_log: {where}:{line} invalid YAML: {problem}") from None
     else:
         raise TransformError(f"parse_yaml_log: {where}: expected YAML text or a list, got {type(value).__name__}")
     if not isinstance(documents, list):

@@ -58,6 +58,7 @@ def validate(loaded: Union[LoadedStack, LoadedAgent]) -> list[Diagnostic]:
 
 
 def validate_stack(loaded: LoadedStack) -> list[Diagnostic]:
+    """All findings for a stack, unsorted."""
     sites: list[Site] = [(agent, ("stack", "agents", i)) for i, agent in enumerate(loaded.stack.agent_specs)]
     if not sites:
         return [loaded.diagnostic(("stack", "agents"), "the stack has no agents", "S001")]
@@ -71,6 +72,7 @@ def validate_stack(loaded: LoadedStack) -> list[Diagnostic]:
 
 
 def sort_diagnostics(findings: list[Diagnostic]) -> list[Diagnostic]:
+    """Errors first, then warnings, each by file, line and column; duplicates dropped."""
     unique = dict.fromkeys(findings)
     return sorted(unique, key=lambda d: (d.severity != "error", d.file, d.line, d.col, d.code, d.loc, d.message))
 
@@ -104,14 +106,16 @@ def _agent_rules(spec: LoadedSpec, agent: AgentSpec, loc: Path_, agents: dict[st
     return findings
 
 
-def _dependencies_exist(spec: LoadedSpec, agent: AgentSpec, loc: Path_, agents: dict[str, Site]) -> Iterator[Diagnostic]:
+def _dependencies_exist(
+    spec: LoadedSpec, agent: AgentSpec, loc: Path_, agents: dict[str, Site]
+) -> Iterator[Diagnostic]:
     """S004, S005."""
     for index, dependency in enumerate(agent.dependencies):
         here = loc + ("dependencies", index, "agent_name")
         target = agents.get(dependency.agent_name)
         if target is None:
-            yield spec.diagnostic(here, f"unknown agent {dependency.agent_name!r}{_did_you_mean(dependency.agent_name, agents)}",
-                                  "S004")
+            hint = _did_you_mean(dependency.agent_name, agents)
+            yield spec.diagnostic(here, f"unknown agent {dependency.agent_name!r}{hint}", "S004")
         elif target[0].layer >= agent.layer:
             yield spec.diagnostic(here, f"{dependency.agent_name!r} is in layer {target[0].layer}, not below this "
                                   f"agent's layer {agent.layer}: an agent depends only on lower layers", "S005")

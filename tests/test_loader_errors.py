@@ -82,7 +82,10 @@ def test_the_composed_seed_stack_loads_with_each_seed_deployment(in_tmp: Path, d
             (1, "bad.yaml:2:3: agent.implementation: missing required field\n"
                 "bad.yaml:4:3: agent.implementaton: unknown key 'implementaton'; did you mean 'implementation'?"),
         ),
-        ("agent:\n  name: a\n  implementation:\n    path: x.py\n", (1, "bad.yaml:2:3: agent.layer: missing required field")),
+        (
+            "agent:\n  name: a\n  implementation:\n    path: x.py\n",
+            (1, "bad.yaml:2:3: agent.layer: missing required field"),
+        ),
         ("agent:\n  name: a\n  layer: 0b_\n", (2, "bad.yaml:3:10: invalid int value '0b_'")),
         ('agent:\n  layer: !!int "two"\n', (2, "bad.yaml:2:10: invalid int value 'two'")),
         ('agent:\n  edit: !!bool "maybe"\n', (2, "bad.yaml:2:9: invalid bool value 'maybe'")),

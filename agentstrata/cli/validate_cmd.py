@@ -36,7 +36,9 @@ def check_file(path: Path) -> tuple[list[Diagnostic], int]:
 
 @app.command("validate")
 def validate_command(
-    paths: Annotated[list[Path], typer.Argument(help="Stack files and agent files.", metavar="PATH...", show_default=False)],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Stack files and agent files.", metavar="PATH...", show_default=False)
+    ],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="'text' for people, 'json' for CI.")
     ] = OutputFormat.text,
