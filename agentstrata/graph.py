@@ -7,6 +7,7 @@ lays it out itself, so there is always an SVG. Mermaid text goes alongside, for 
 from __future__ import annotations
 
 import html
+import itertools
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ def to_dot(graph: StackGraph) -> str:
         lines += [f"    {ids[n.name]} [label=<{_node_label(n)}>];" for n in members]
         lines.append("  }")
     layers = graph.layers
-    for lower, upper in zip(layers, layers[1:]):
+    for lower, upper in itertools.pairwise(layers):
         # Keeps the bands stacked even where no edge joins two layers.
         lines.append(f"  {ids[graph.in_layer(lower)[0].name]} -> {ids[graph.in_layer(upper)[0].name]} [style=invis];")
     for edge in graph.edges:

@@ -9,6 +9,7 @@ none overlaps another.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING
@@ -209,7 +210,7 @@ def _routes(routes: list[_Route], box: dict[str, tuple[float, float, float, floa
             points += [(x + SLOT_WIDTH / 2, y + h), (x + SLOT_WIDTH / 2, y)]
         points.append((end[id(route)], target[1] + target[3] if upward else target[1]))
         d = f"M{points[0][0]:.1f},{points[0][1]:.1f}"
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for (x0, y0), (x1, y1) in itertools.pairwise(points):
             if x0 == x1:
                 d += f" L{x1:.1f},{y1:.1f}"
             else:

@@ -27,7 +27,6 @@ from marimo._ast.parse import (
     is_marimo_import,
     is_run_guard,
     is_setup_cell,
-    is_string,
     is_unparsable_cell,
 )
 from marimo._ast.variables import BUILTINS, is_local
@@ -109,7 +108,8 @@ class NotebookInfo:
         return free
 
 
-_cache: dict[tuple[str, int, int], NotebookInfo | NotebookError] = {}
+#: By absolute path: (mtime, size, outcome). One entry per file, replaced when the file changes.
+_cache: dict[str, tuple[int, int, NotebookInfo | NotebookError]] = {}
 
 
 def analyze(path: str | Path) -> NotebookInfo:
@@ -123,13 +123,14 @@ def analyze(path: str | Path) -> NotebookInfo:
         status = path.stat()
     except (OSError, ValueError) as exc:
         raise NotebookError(shown, 1, f"cannot read notebook: {getattr(exc, 'strerror', None) or exc}") from None
-    key = (os.path.abspath(path), status.st_mtime_ns, status.st_size)
-    if key not in _cache:
+    key, version = os.path.abspath(path), (status.st_mtime_ns, status.st_size)
+    if _cache.get(key, (None, None))[:2] != version:
         try:
-            _cache[key] = _analyze_file(path, shown, status)
+            outcome: NotebookInfo | NotebookError = _analyze_file(path, shown, status)
         except NotebookError as exc:
-            _cache[key] = exc
-    result = _cache[key]
+            outcome = exc
+        _cache[key] = (*version, outcome)
+    result = _cache[key][2]
     if isinstance(result, NotebookError):
         raise result
     return result

@@ -266,10 +266,9 @@ def _data_flow(loaded: LoadedStack, agents: dict[str, Site]) -> Iterator[Diagnos
         for field, name, site in (("from", edge.from_, producer), ("to", edge.to, consumer)):
             if site is None:
                 yield loaded.diagnostic(here + (field,), f"unknown agent {name!r}{_did_you_mean(name, agents)}", "S012")
-        if producer is not None and consumer is not None:
-            if all(d.agent_name != edge.from_ for d in consumer[0].dependencies):
-                yield loaded.diagnostic(here, f"{edge.to!r} does not depend on {edge.from_!r}: declare the "
-                                        "dependency on the consuming agent", "S012")
+        if producer and consumer and all(d.agent_name != edge.from_ for d in consumer[0].dependencies):
+            yield loaded.diagnostic(here, f"{edge.to!r} does not depend on {edge.from_!r}: declare the "
+                                    "dependency on the consuming agent", "S012")
         if producer is not None and producer[0].output(edge.data) is None:
             yield loaded.diagnostic(here + ("data",), f"agent {edge.from_!r} declares no output {edge.data!r}"
                                     f"{_declared(producer[0])}", "S013")

@@ -155,7 +155,7 @@ def test_analyses_are_cached_until_the_file_changes(tmp_path: Path):
 
 def test_a_directory_is_not_a_notebook(tmp_path: Path):
     (tmp_path / "dir.py").mkdir()
-    with pytest.raises(NotebookError, match="dir.py:1: is a directory, not a notebook"):
+    with pytest.raises(NotebookError, match=r"dir\.py:1: is a directory, not a notebook"):
         analyze(tmp_path / "dir.py")
 
 

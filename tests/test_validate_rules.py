@@ -162,6 +162,16 @@ def test_s006_no_cycles(project: Path):
     ]
 
 
+def test_s006_a_self_dependency_is_a_cycle(project: Path):
+    stack = edit('          inputs:\n            log: "history"\n',
+                 '          inputs:\n            log: "history"\n        - agent_name: "reader"\n')
+    assert findings(project, stack) == [
+        "stack.yaml:21:23: stack.agents[1].dependencies[1].agent_name: 'reader' is in layer 1, not below this "
+        "agent's layer 1: an agent depends only on lower layers [S005]",
+        "stack.yaml:21:23: stack.agents[1].dependencies[1].agent_name: dependency cycle: reader -> reader [S006]",
+    ]
+
+
 def test_s007_agent_sources_name_a_declared_output(project: Path):
     stack = edit('source: "agent:reader.summary"', 'source: "agent:reader.summry"')
     stack = edit('            summary: "summary"\n', '            summry: "summary"\n', stack)

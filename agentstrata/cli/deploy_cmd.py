@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.measure import Measurement
 from rich.table import Table
 
 from agentstrata.cli.app import app, err, out
@@ -37,7 +38,8 @@ def deploy_command(
     for agent in result.agents:
         status = agent.readiness.describe() if agent.readiness else "unknown"
         table.add_row(agent.name, str(agent.layer), agent.url, agent.container, status)
-    out.print(table)
+    # Never cut a URL short: as wide as the table needs, even when stdout is not a terminal.
+    out.print(table, width=max(out.width, Measurement.get(out, out.options, table).maximum))
 
 
 @app.command("destroy")

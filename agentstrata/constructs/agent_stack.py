@@ -28,6 +28,9 @@ from agentstrata.schema import AgentSpec, InputSpec, OutputSpec, Policies, Stack
 if TYPE_CHECKING:
     from agentstrata.constructs.targets.base import Target
 
+#: Agents' constructs are named after them; cdktf names the stack's backend construct "backend".
+RESERVED_NAMES = {"backend": "the construct id cdktf gives the stack's Terraform backend"}
+
 
 class AgentStack(TargetResources, TerraformStack):
     """An agent stack on one target: the Terraform stack ``<name>-<target>``, e.g. ``kb-conduit-docker``.
@@ -84,6 +87,10 @@ class AgentStack(TargetResources, TerraformStack):
     def from_source(cls, scope: Construct, source: StackSource, *, target: "str | Target | None" = None) -> "AgentStack":
         """The stack of an already loaded file; its validation errors are raised before any construct exists."""
         source.check()
+        reserved = [source.loaded.diagnostic(source.loaded.agent_loc(a.name) + ("name",), _reserved(a.name))
+                    for a in source.loaded.stack.agent_specs if a.name in RESERVED_NAMES]
+        if reserved:
+            raise SpecError(reserved)
         chosen = terraform_target(source.loaded, target if target is None or isinstance(target, str) else target.name)
         if target is None or isinstance(target, str):
             target = target_class(chosen).from_deployment(source.loaded.spec.deployment)
@@ -128,6 +135,8 @@ class AgentStack(TargetResources, TerraformStack):
         """
         site = caller()
         self._composing(site, "add agents")
+        if name in RESERVED_NAMES:
+            raise SpecError([site.diagnostic(_reserved(name), "name")])
         what = f"agent {name!r}"
         declared_inputs = []
         for input_name, value in (inputs or {}).items():
@@ -218,3 +227,7 @@ class AgentStack(TargetResources, TerraformStack):
         """Record a warning about the stack (targets use it, e.g. for a missing KB directory)."""
         self._extra_warnings.append(diagnostic)
 
+
+
+def _reserved(name: str) -> str:
+    return f"agent name {name!r} is reserved: it is {RESERVED_NAMES[name]}; rename the agent"

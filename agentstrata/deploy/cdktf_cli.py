@@ -52,5 +52,16 @@ def cdktf_env(layout: Layout, toolchain: Toolchain, base: Mapping[str, str] | No
     # No checkpoint/telemetry calls and no npm version check: they wait on unreachable hosts.
     env["CHECKPOINT_DISABLE"] = "1"
     env["DISABLE_VERSION_CHECK"] = "true"
+    # tofu then leaves out its "now run tofu apply" advice, meant for a person at a shell.
     env["TF_IN_AUTOMATION"] = "1"
     return env
+
+
+def cdktf_flags(toolchain: Toolchain) -> list[str]:
+    """Flags for ``cdktf plan/deploy/destroy`` with this toolchain.
+
+    After ``tofu init`` cdktf runs ``tofu providers lock``, which asks each provider's origin
+    registry for checksums and ignores the CLI config's mirror, so with no registry it fails.
+    ``tofu init`` has already locked the mirrored providers for this platform: skip the extra step.
+    """
+    return ["--skip-provider-lock"] if toolchain.cli_config is not None else []

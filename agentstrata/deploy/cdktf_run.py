@@ -30,6 +30,8 @@ _EVENT = re.compile(
     r"|(Apply|Destroy) complete!.*|Plan: .*|Initializing .*|No changes\..*)"
 )
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# cdktf redraws a status line ("1 Stack deploying  0 Stacks done ...") and a spinner: noise in a log.
+_REDRAWN = re.compile(r"^(\d+ Stacks? \w+\s+\d+ Stacks? done\s+\d+ Stacks? waiting|[⠀-⣿]\s+\w+)$")
 
 
 class Interrupted(StrataError):
@@ -86,12 +88,17 @@ def run_cdktf(
 
 
 def _follow(proc: subprocess.Popen[bytes], step: Step) -> None:
+    """Copy the output to the log as plain text (no colours, no redrawn status lines); show resource events."""
     assert proc.stdout is not None
-    with step.log_path.open("ab") as log:
+    previous = ""
+    with step.log_path.open("a", encoding="utf-8") as log:
         for raw in iter(proc.stdout.readline, b""):
-            log.write(raw)
+            line = _ANSI.sub("", raw.decode("utf-8", errors="replace")).rstrip()
+            if _REDRAWN.match(line.strip()) or (not line.strip() and not previous.strip()):
+                continue
+            log.write(line + "\n")
             log.flush()
-            line = _ANSI.sub("", raw.decode("utf-8", errors="replace")).strip()
+            previous = line
             match = _EVENT.search(line)
             if match:
                 step.detail(match.group("what")[:100])

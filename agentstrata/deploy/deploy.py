@@ -16,22 +16,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentstrata.deploy.base_image import BASE_IMAGE, ensure_base_image
-from agentstrata.deploy.cdktf_cli import cdktf_env, ensure_cdktf_cli
+from rich.console import Console
+
+from agentstrata.deploy.base_image import BASE_IMAGE
+from agentstrata.deploy.cdktf_cli import cdktf_env, cdktf_flags, ensure_cdktf_cli
 from agentstrata.deploy.cdktf_run import run_cdktf
 from agentstrata.deploy.engine import ensure_engine
 from agentstrata.deploy.layout import Layout, checkout_layout
 from agentstrata.deploy.orphans import find_orphans, remove_orphans
+from agentstrata.deploy.prepare import prepare
 from agentstrata.deploy.readiness import Readiness, wait_until_ready
 from agentstrata.deploy.state_lock import clear_stale_lock, wait_for_lock
 from agentstrata.deploy.steps import Step, StepRunner
 from agentstrata.deploy.synthesized_stack import SYNTH_DIR, SynthesizedStack, tracked_ids
 from agentstrata.deploy.toolchain import Toolchain, ensure_toolchain
-from agentstrata.deploy.wheelhouse import ensure_runtime_context
 from agentstrata.errors import StrataError
 from agentstrata.loader import LoadedStack, load_stack
 
 BASE_IMAGE_ENV = "STRATA_BASE_IMAGE"
+#: The stack is synthesized in-process just before (and checked for leftovers in between).
+CDKTF_FLAGS = ("--auto-approve", "--skip-synth")
 #: Bounds on each phase: nothing a deploy does may hang.
 APPLY_TIMEOUT_S = 1800.0
 READY_TIMEOUT_S = 180.0
@@ -82,16 +86,19 @@ class _Session:
     def env(self) -> dict[str, str]:
         return cdktf_env(self.layout, self.toolchain)
 
+    def flags(self) -> list[str]:
+        return cdktf_flags(self.toolchain)
 
-def deploy(stack_file: Path, target: str | None, runner_console: object, *,
+
+def deploy(stack_file: Path, target: str | None, console: Console, *,
            ready_timeout: float = READY_TIMEOUT_S) -> DeployResult:
     """Set up, synthesize, recover, apply, wait for readiness; the agents' URLs come from Terraform's outputs."""
-    session = _start(stack_file, target, runner_console, build_images=True)
+    session = _start(stack_file, target, console, build_images=True)
     notes: list[str] = []
     stack = _synth(session)
     notes += _recover(session, stack)
     with session.runner.step(f"cdktf deploy {stack.name}", "deploy", _cdktf_hint("deploy")) as step:
-        run_cdktf(step, [session.cdktf, "deploy", stack.name, "--auto-approve", "--skip-synth"],
+        run_cdktf(step, [session.cdktf, "deploy", stack.name, *CDKTF_FLAGS, *session.flags()],
                   cwd=session.root, env=session.env(), timeout=APPLY_TIMEOUT_S, resume_hint=_RESUME)
         step.outcome = f"log in {_shown(step.log_path)}"
     agents = _endpoints(session, stack)
@@ -108,9 +115,9 @@ def deploy(stack_file: Path, target: str | None, runner_console: object, *,
     return DeployResult(stack.name, agents, notes)
 
 
-def destroy(stack_file: Path, target: str | None, runner_console: object, *, purge: bool) -> DestroyResult:
+def destroy(stack_file: Path, target: str | None, console: Console, *, purge: bool) -> DestroyResult:
     """``cdktf destroy``; without ``purge`` the state volumes are first taken out of Terraform's hands."""
-    session = _start(stack_file, target, runner_console, build_images=False)
+    session = _start(stack_file, target, console, build_images=False)
     stack = _synth(session)
     notes = _recover(session, stack)
     volume_names = stack.docker_names("docker_volume")
@@ -123,7 +130,7 @@ def destroy(stack_file: Path, target: str | None, runner_console: object, *, pur
                 _tofu(step, session, stack, ["state", "rm"], addresses)
         kept = sorted(volume_names.values())
     with session.runner.step(f"cdktf destroy {stack.name}", "destroy", _cdktf_hint("destroy")) as step:
-        run_cdktf(step, [session.cdktf, "destroy", stack.name, "--auto-approve", "--skip-synth"],
+        run_cdktf(step, [session.cdktf, "destroy", stack.name, *CDKTF_FLAGS, *session.flags()],
                   cwd=session.root, env=session.env(), timeout=APPLY_TIMEOUT_S, resume_hint=_RESUME)
     removed: list[str] = []
     if purge:
@@ -135,7 +142,7 @@ def destroy(stack_file: Path, target: str | None, runner_console: object, *, pur
     return DestroyResult(stack.name, [v for v in kept if _volume_exists(v)], removed, notes)
 
 
-def _start(stack_file: Path, target: str | None, console: object, *, build_images: bool) -> _Session:
+def _start(stack_file: Path, target: str | None, console: Console, *, build_images: bool) -> _Session:
     """Load and check the stack first (a bad file fails in a second), then set the toolchain up."""
     from agentstrata.constructs.targets import terraform_target
 
@@ -145,14 +152,16 @@ def _start(stack_file: Path, target: str | None, console: object, *, build_image
         raise StrataError(f"{loaded.path}: no cdktf.json in {loaded.root} or above; a deployable stack lives in a "
                           "cdktf project (the Strata checkout is one)", exit_code=2)
     layout = checkout_layout()
-    runner = StepRunner(layout.logs, console=console)  # type: ignore[arg-type]
-    ensure_engine(layout, runner)
-    toolchain = ensure_toolchain(layout, runner)
-    cdktf = ensure_cdktf_cli(layout, runner)
-    # Synthesis names the base image in the runtime image's build arguments: the one setup builds.
-    os.environ.setdefault(BASE_IMAGE_ENV, ensure_base_image(layout, runner) if build_images else BASE_IMAGE)
+    runner = StepRunner(layout.logs, console=console)
     if build_images:
-        ensure_runtime_context(layout, runner)
+        prepared = prepare(layout, runner)
+        toolchain, cdktf, base_image = prepared.toolchain, prepared.cdktf, prepared.base_image
+    else:
+        # Tearing down needs no image: only the engine, tofu and cdktf.
+        ensure_engine(layout, runner)
+        toolchain, cdktf, base_image = ensure_toolchain(layout, runner), ensure_cdktf_cli(layout, runner), BASE_IMAGE
+    # Synthesis names the base image in the runtime image's build arguments: the one setup builds.
+    os.environ.setdefault(BASE_IMAGE_ENV, base_image)
     return _Session(loaded, chosen, layout, runner, toolchain, cdktf)
 
 

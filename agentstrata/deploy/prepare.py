@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentstrata.deploy.base_image import ensure_base_image
-from agentstrata.deploy.cdktf_cli import cdktf_env, ensure_cdktf_cli
+from agentstrata.deploy.cdktf_cli import cdktf_env, cdktf_flags, ensure_cdktf_cli
 from agentstrata.deploy.engine import ensure_engine
 from agentstrata.deploy.layout import Layout
 from agentstrata.deploy.steps import StepRunner
@@ -19,7 +19,7 @@ from agentstrata.deploy.wheelhouse import BuildContext, ensure_runtime_context
 
 @dataclass(frozen=True)
 class Prepared:
-    """What the deploy uses: the CLI and its environment, the base image, the build context."""
+    """What the deploy uses: the CLI, its environment and flags, the base image, the build context."""
 
     layout: Layout
     engine_version: str
@@ -31,6 +31,9 @@ class Prepared:
     def cdktf_env(self) -> dict[str, str]:
         return cdktf_env(self.layout, self.toolchain)
 
+    def cdktf_flags(self) -> list[str]:
+        return cdktf_flags(self.toolchain)
+
 
 def prepare(layout: Layout, runner: StepRunner) -> Prepared:
     """Engine first (the images need it), then the toolchain, cdktf, base image, build context."""
@@ -38,5 +41,5 @@ def prepare(layout: Layout, runner: StepRunner) -> Prepared:
     toolchain = ensure_toolchain(layout, runner)
     cdktf = ensure_cdktf_cli(layout, runner)
     base_image = ensure_base_image(layout, runner)
-    context = ensure_runtime_context(layout, runner)
+    context = ensure_runtime_context(layout, runner, base_image)
     return Prepared(layout, engine_version, toolchain, cdktf, base_image, context)

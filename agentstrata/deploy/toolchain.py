@@ -109,7 +109,7 @@ def ensure_toolchain(layout: Layout, runner: StepRunner) -> Toolchain:
         if system is not None:
             step.outcome = f"using {system}, its registry is reachable"
             return Toolchain(binary=system, cli_config=None)
-        step.outcome = "no registry reachable: building from source"
+        step.outcome = "no registry reachable: using builds from source"
     return build_toolchain(layout, runner)
 
 

@@ -1,9 +1,14 @@
 """The wheelhouse of agentstrata and its dependencies, and the runtime image's build context.
 
 The image installs from these wheels with no package index, so a container build needs no
-network. The build context is laid out so that its content hash changes exactly when what
-goes into the image does: wheels are rebuilt only when the package's own files change, and
-the project wheel is built with a fixed SOURCE_DATE_EPOCH, so a rebuild is byte-identical.
+network. pip resolves them inside the base image, with the interpreter that will run them:
+resolved on the host, markers such as redis's ``async-timeout; python_full_version <
+"3.11.3"`` would be judged against the host's Python (3.11.7) rather than the image's
+(Debian's 3.11.2), and the image's install would then miss a dependency.
+
+The build context is laid out so that its content hash changes exactly when what goes into
+the image does: wheels are rebuilt only when the package's files or the base image change,
+and the project wheel is built with a fixed SOURCE_DATE_EPOCH, so a rebuild is byte-identical.
 """
 
 from __future__ import annotations
@@ -12,23 +17,23 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from agentstrata.deploy.layout import Layout
 from agentstrata.deploy.steps import StepRunner
-from agentstrata.errors import StrataError
 from agentstrata.runtime_image import RUNTIME_CONTEXT_DIR, RUNTIME_DOCKERFILE
 
-#: The Python of the base image (Debian bookworm); wheels with C extensions must match it.
-IMAGE_PYTHON = (3, 11)
 #: What a wheel of the project is built from: the package metadata and the package itself.
 _PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "MANIFEST.in", "README.md", "LICENSE")
 _PACKAGE = "agentstrata"
 _STAMP = ".inputs-sha256"
 #: 1980-01-01, the earliest date a zip file can hold: the wheel's timestamps stop varying.
 _SOURCE_DATE_EPOCH = "315532800"
+#: Settings of the host's pip and proxies that the container's pip needs to reach the index.
+_PASSED_ENV = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_DEFAULT_TIMEOUT",
+               "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+_CA_BUNDLE_IN_IMAGE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,9 @@ class BuildContext:
     sha256: str
 
 
-def ensure_runtime_context(layout: Layout, runner: StepRunner, python: Path | None = None) -> BuildContext:
+def ensure_runtime_context(layout: Layout, runner: StepRunner, base_image: str) -> BuildContext:
     """Build the wheelhouse if its inputs changed, then lay out the build context."""
-    python = python or Path(sys.executable)
-    wheels = ensure_wheelhouse(layout, runner, python)
+    wheels = ensure_wheelhouse(layout, runner, base_image)
     with runner.step("runtime build context", "runtime-context", "see the log") as step:
         context = layout.root / RUNTIME_CONTEXT_DIR
         wanted = {Path("Dockerfile"): layout.root / RUNTIME_DOCKERFILE}
@@ -53,33 +57,44 @@ def ensure_runtime_context(layout: Layout, runner: StepRunner, python: Path | No
     return BuildContext(context, digest)
 
 
-def ensure_wheelhouse(layout: Layout, runner: StepRunner, python: Path) -> list[Path]:
-    """``pip wheel`` of the project into ``.strata/wheelhouse``, cached by a hash of its inputs."""
+def ensure_wheelhouse(layout: Layout, runner: StepRunner, base_image: str) -> list[Path]:
+    """``pip wheel`` of the project, run in ``base_image``, cached by a hash of its inputs."""
     hint = "check that PyPI is reachable (`pip download --no-deps pip`); the log has pip's own message"
     with runner.step("wheelhouse", "wheelhouse", hint) as step:
-        version = _python_version(python)
-        if version != IMAGE_PYTHON:
-            raise StrataError(
-                f"The wheelhouse must be built with Python {IMAGE_PYTHON[0]}.{IMAGE_PYTHON[1]} (the runtime image's), "
-                f"and {python} is {version[0]}.{version[1]}.\n"
-                "  What to do: create the venv with python3.11 (`python3.11 -m venv .venv`) and re-run."
-            )
         source = layout.build / "wheel-source"
-        inputs = _stage_sources(layout.root, source)
+        image_id = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", base_image],
+                                  capture_output=True, text=True, check=True).stdout.strip()
+        inputs = hashlib.sha256(f"{_stage_sources(layout.root, source)} {image_id}".encode()).hexdigest()
         stamp = layout.wheelhouse / _STAMP
         existing = sorted(layout.wheelhouse.glob("*.whl"))
         if existing and stamp.is_file() and stamp.read_text(encoding="utf-8") == inputs:
-            step.outcome = f"cached, {len(existing)} wheels"
+            step.outcome = f"cached, {_count(existing)}"
             return existing
         shutil.rmtree(layout.wheelhouse, ignore_errors=True)
         layout.wheelhouse.mkdir(parents=True)
-        step.detail("pip wheel (agentstrata and its dependencies)")
-        env = {**os.environ, "SOURCE_DATE_EPOCH": _SOURCE_DATE_EPOCH, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-        step.run([python, "-m", "pip", "wheel", "--wheel-dir", layout.wheelhouse, source], env=env, timeout=1800)
+        cache = layout.state / "cache" / "pip"
+        cache.mkdir(parents=True, exist_ok=True)
+        step.detail(f"pip wheel in {base_image} (agentstrata and its dependencies)")
+        step.run(_pip_wheel_in_image(base_image, source, layout.wheelhouse, cache), timeout=1800)
         stamp.write_text(inputs, encoding="utf-8")
         built = sorted(layout.wheelhouse.glob("*.whl"))
-        step.outcome = f"{len(built)} wheels"
+        step.outcome = _count(built)
         return built
+
+
+def _pip_wheel_in_image(image: str, source: Path, wheelhouse: Path, cache: Path) -> list[str]:
+    """``docker run`` of the image's pip, writing as the calling user, reaching the index as the host does."""
+    argv = ["docker", "run", "--rm", "--network", "host", "--user", f"{os.getuid()}:{os.getgid()}",
+            "--env", "HOME=/tmp", "--env", "PIP_CACHE_DIR=/pip-cache", "--env", "PIP_DISABLE_PIP_VERSION_CHECK=1",
+            "--env", f"SOURCE_DATE_EPOCH={_SOURCE_DATE_EPOCH}",
+            "--volume", f"{source}:/src", "--volume", f"{wheelhouse}:/wheels", "--volume", f"{cache}:/pip-cache"]
+    argv += [arg for name in _PASSED_ENV if name in os.environ for arg in ("--env", name)]
+    # The host's CA bundle: behind a TLS-inspecting proxy, only the host trusts the index's certificate.
+    bundle = next((Path(p) for p in (os.environ.get("PIP_CERT"), os.environ.get("SSL_CERT_FILE"), _CA_BUNDLE_IN_IMAGE)
+                   if p and Path(p).is_file()), None)
+    if bundle is not None:
+        argv += ["--volume", f"{bundle.resolve()}:{_CA_BUNDLE_IN_IMAGE}:ro", "--env", f"PIP_CERT={_CA_BUNDLE_IN_IMAGE}"]
+    return [*argv, image, "python3", "-m", "pip", "wheel", "--wheel-dir", "/wheels", "/src"]
 
 
 def tree_sha256(folder: Path) -> str:
@@ -125,9 +140,5 @@ def _sync(folder: Path, wanted: dict[Path, Path]) -> None:
         shutil.copyfile(origin, target)
 
 
-def _python_version(python: Path) -> tuple[int, int]:
-    out = subprocess.run(
-        [python, "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()
-    return int(out[0]), int(out[1])
+def _count(wheels: list[Path]) -> str:
+    return f"{len(wheels)} wheel" + ("" if len(wheels) == 1 else "s")

@@ -40,7 +40,7 @@ def test_graph_defaults_to_dot_strata_under_the_project_root(tmp_path: Path):
     )
     result = strata("graph", "one.yaml", cwd=tmp_path / "stacks")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "../.strata/graph/one.svg"
+    assert result.stdout.splitlines()[0] == str(tmp_path.resolve() / ".strata" / "graph" / "one.svg")
     assert (tmp_path / ".strata" / "graph" / "one.mmd").is_file()
 
 

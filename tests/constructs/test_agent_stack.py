@@ -138,3 +138,21 @@ def test_a_rendered_stack_takes_no_more_agents(project: Path):
     stack.render()
     with pytest.raises(SpecError, match="stack 'kb-conduit' is already rendered: add agents before render"):
         stack.add_agent(name="late", layer=4, notebook="agents/late.py")
+
+
+def test_an_agent_named_like_a_target_resource_does_not_collide(project: Path, synth):  # noqa: ANN001
+    path = project / "stacks" / "kb-conduit.yaml"
+    path.write_text(path.read_text().replace('"kb_base"', '"network"').replace("kb_base.", "network."))
+    (project / "agents" / "kb_base.py").rename(project / "agents" / "network.py")
+    path.write_text(path.read_text().replace("agents/kb_base.py", "agents/network.py"))
+    config = synth(lambda app: AgentStack.from_file(app, path, target="docker"))
+    assert {"network"} <= set(config["resource"]["docker_container"]) and "network" in config["resource"]["docker_network"]
+
+
+def test_an_agent_file_cannot_use_the_backends_name(project: Path):
+    path = project / "stacks" / "kb-conduit.yaml"
+    path.write_text(path.read_text().replace('"concierge"', '"backend"'))
+    with pytest.raises(SpecError) as caught:
+        AgentStack.from_file(cdktf.Testing.app(), path, target="docker")
+    (found,) = caught.value.diagnostics
+    assert found.loc == "stack.agents[5].name" and found.message.startswith("agent name 'backend' is reserved")

@@ -126,3 +126,8 @@ def test_a_bad_transform_is_located_at_the_consumes_call(stack: AgentStack):
 def test_a_bad_stack_name_is_refused_before_any_construct_exists(project: Path):
     with pytest.raises(SpecError, match="AgentStack: String should match pattern"):
         AgentStack(cdktf.Testing.app(), "no spaces", target=DockerTarget(), root=project)
+
+
+def test_the_backends_construct_name_is_reserved(stack: AgentStack):
+    with pytest.raises(SpecError, match="agent name 'backend' is reserved: it is the construct id cdktf gives"):
+        stack.add_agent(name="backend", layer=0, notebook="agents/kb_base.py")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agentstrata.deploy.cdktf_cli import cdktf_env, ensure_cdktf_cli
+from agentstrata.deploy.cdktf_cli import cdktf_env, cdktf_flags, ensure_cdktf_cli
 from agentstrata.deploy.toolchain import DOCKER_PROVIDER, Toolchain
 
 
@@ -25,6 +25,7 @@ def test_the_env_puts_our_tofu_first_and_turns_phoning_home_off(layout, tmp_path
     assert env["DISABLE_VERSION_CHECK"] == "true"
     assert env["CDKTF_DISABLE_PLUGIN_CACHE_ENV"] == "true"
     assert env["HOME"] == "/root"
+    assert cdktf_flags(ours) == ["--skip-provider-lock"]  # `providers lock` would ask the registry
 
 
 def test_a_registry_backed_system_binary_keeps_the_users_cli_config(layout):
@@ -32,6 +33,7 @@ def test_a_registry_backed_system_binary_keeps_the_users_cli_config(layout):
     env = cdktf_env(layout, system, base={"PATH": "/usr/bin", "TF_CLI_CONFIG_FILE": "/home/u/.terraformrc"})
     assert env["TERRAFORM_BINARY_NAME"] == "terraform"
     assert env["TF_CLI_CONFIG_FILE"] == "/home/u/.terraformrc"
+    assert cdktf_flags(system) == []
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +73,11 @@ app.synth()
 def test_cdktf_plan_runs_our_tofu_against_the_mirror(cdktf, layout, toolchain, engine, tmp_path):
     (tmp_path / "main.py").write_text(textwrap.dedent(_APP.format(version=DOCKER_PROVIDER.version)))
     (tmp_path / "cdktf.json").write_text(json.dumps({"language": "python", "app": f"{sys.executable} main.py"}))
-    plan = subprocess.run([cdktf, "plan", "probe"], cwd=tmp_path, env=cdktf_env(layout, toolchain),
+    plan = subprocess.run([cdktf, "plan", "probe", *cdktf_flags(toolchain)], cwd=tmp_path, env=cdktf_env(layout, toolchain),
                           capture_output=True, text=True, timeout=600, check=False)
     output = plan.stdout + plan.stderr
     assert plan.returncode == 0, output
     assert "strata-cdktf-probe" in output
+    assert "OpenTofu has been successfully initialized" in output  # TERRAFORM_BINARY_NAME=tofu honoured
     lock = (tmp_path / "cdktf.out" / "stacks" / "probe" / ".terraform.lock.hcl").read_text()
     assert f'version     = "{DOCKER_PROVIDER.version}"' in lock

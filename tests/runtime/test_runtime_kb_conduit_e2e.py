@@ -56,7 +56,7 @@ def test_a_logged_session_changes_the_concierges_recommendations(project: Path) 
     def strata(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*STRATA, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
 
-    up = strata("up", "stacks/kb-conduit.yaml", "--target", "local", "--timeout", "240")
+    up = strata("up", "stacks/kb-conduit.yaml", "--target", "local", "--timeout", "150")
     try:
         assert up.returncode == 0, up.stderr
         status = json.loads(strata("status", "stacks/kb-conduit.yaml", "--format", "json").stdout)

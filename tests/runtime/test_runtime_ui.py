@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import shutil
 import subprocess
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import running_host, stack_config, wait_until, write_notebook, write_stack
+from conftest import free_port, running_host, stack_config, wait_until, write_notebook, write_stack
+from websockets.sync.client import connect
 
 STACK = """
 stack:
@@ -76,14 +80,57 @@ def test_edit_mode_needs_the_token(tmp_path: Path) -> None:
     assert health.status_code == 200  # the JSON API needs no token
 
 
-def test_a_browser_renders_the_notebook(tmp_path: Path) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
+class HeadlessChromium:
+    """Chromium driven over the DevTools protocol: open a page, read its text, take a screenshot."""
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu", f"--remote-debugging-port={self.port}",
+             f"--user-data-dir={profile}", "--window-size=1200,800", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self._ids = 0
+        self._connections = ExitStack()
+
+    def open(self, url: str) -> None:
+        page = wait_until(lambda: httpx.put(f"http://127.0.0.1:{self.port}/json/new?{url}").json(), "chromium")
+        self.socket = self._connections.enter_context(connect(page["webSocketDebuggerUrl"], max_size=50_000_000))
+
+    def call(self, method: str, **params: object) -> dict:
+        self._ids += 1
+        self.socket.send(json.dumps({"id": self._ids, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv(timeout=30))
+            if message.get("id") == self._ids:
+                return message["result"]
+
+    def text(self) -> str:
+        result = self.call("Runtime.evaluate", expression="document.body ? document.body.innerText : ''")
+        return result["result"].get("value", "")
+
+    def screenshot(self, path: Path) -> None:
+        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
+
+    def close(self) -> None:
+        self._connections.close()
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def test_a_browser_renders_the_notebook_without_computing_outputs(tmp_path: Path) -> None:
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    with running_host(stack_config(project(tmp_path, edit=False), "shown", ui=True)) as running:
-        dom = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000",
-             "--dump-dom", f"{running.url}/"],
-            capture_output=True, text=True, timeout=120,
-        ).stdout
-    assert "hello from the host" in dom
+    browser = HeadlessChromium(binary, tmp_path / "profile")
+    try:
+        with running_host(stack_config(project(tmp_path, edit=False), "shown", ui=True)) as running:
+            wait_until(lambda: httpx.get(f"{running.url}/ready").status_code == 200, "ready")
+            browser.open(f"{running.url}/")
+            wait_until(lambda: "hello from the host" in browser.text(), "the notebook to render", timeout=60)
+            browser.screenshot(tmp_path / "ui.png")
+            runs = httpx.get(f"{running.url}/health").json()["runs"]
+    finally:
+        browser.close()
+    assert (tmp_path / "ui.png").read_bytes().startswith(b"\x89PNG")
+    assert runs == 1  # the browser's session ran its own kernel, not the host's computation

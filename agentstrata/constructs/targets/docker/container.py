@@ -1,16 +1,16 @@
 """The ``docker_container`` of one agent: how it runs, what it sees, and how it is locked down.
 
-Every attribute is written the way the provider reads it back (kreuzwerker/docker 3.6.2), so a
-plan right after an apply shows no changes:
+Every attribute is written the way kreuzwerker/docker (4.6.0, the version the project mirrors)
+reads it back, so a plan right after an apply shows no changes (checked against a real engine):
 
 - ``env`` sorted, ``command`` as an exec list, ``user`` and ``network_mode`` explicit, healthcheck
   durations in Go's own format ("30s", never "60s", which reads back as "1m0s");
 - ``memory_swap`` equal to ``memory``: left unset, Docker stores twice the memory, which reads back
   as a change on every plan;
-- the CPU limit as ``cpu_quota``/``cpu_period`` (a CFS limit, exactly what ``--cpus`` sets):
-  3.6.2 reads ``cpus`` back wrongly (fixed in 3.7.0) while these are never read back. The provider
-  cannot update them in place, so the limit is also a label, which makes a change replace the
-  container;
+- the CPU limit as ``cpu_quota``/``cpu_period`` (a CFS limit, exactly what ``--cpus`` sets), which
+  are never read back: ``cpus`` is, normalised ("2" as "2.0", a replacement on every plan; and
+  wrongly before 3.7.0). The provider cannot update them in place, so the limit is also a label,
+  which makes a change replace the container;
 - ``working_dir`` and ``entrypoint`` left to the image.
 
 The root filesystem stays writable: ``upload`` copies files in through the archive API at ``/``,

@@ -18,12 +18,14 @@ from agentstrata.runtime_image import RUNTIME_CONTEXT_DIR, RUNTIME_IMAGE_NAME, r
 def runtime_image(scope: Construct, root: Path, base_image: str) -> Image:
     """``docker_image.runtime``: ``strata-runtime:<hash>`` built from ``<root>/.strata/build/runtime``."""
     digest = runtime_inputs_hash(root)
-    return Image(
+    image = Image(
         scope,
-        "runtime",
+        "docker.runtime",
         name=f"{RUNTIME_IMAGE_NAME}:{digest[:12]}",
         build_attribute={"context": str(root / RUNTIME_CONTEXT_DIR), "build_args": {"BASE_IMAGE": base_image}},
         triggers={"runtime_inputs": digest},
         # Other stacks of the project run the same image: destroying one must not delete it.
         keep_locally=True,
     )
+    image.override_logical_id("runtime")
+    return image

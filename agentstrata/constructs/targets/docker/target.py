@@ -137,13 +137,16 @@ class DockerTarget:
         if not kb_dir.is_dir():
             stack.warn(loaded.diagnostic(("deployment",), f"KB directory {kb_dir} does not exist: Docker will "
                                          "refuse to mount it when the stack is applied", severity="warning"))
-        provider = DockerProvider(stack, "docker", host=self.docker_host)
+        # Stack-wide ids hold a '.', which no agent name can: agents' constructs are named after them.
+        provider = DockerProvider(stack, "docker.provider", host=self.docker_host)
         stack.add_override("terraform.required_providers.docker.version", PROVIDER_VERSION)
-        network = Network(stack, "network", name=dns_label(spec.name))
+        network = Network(stack, "docker.network", name=dns_label(spec.name))
+        network.override_logical_id("network")
         image = runtime_image(stack, root, self.base_image)
         image_id, network_name = image.image_id, network.name
         specs = PackagedSpecs(spec, self.name, root, kb_dir)
         start = start_after(spec)
+        ports = {a.name: a.port for a in spec.agent_specs}
         containers: dict[str, Container] = {}
         # Lower layers first: an agent's upstreams always have their container by then.
         for agent in sorted(spec.agent_specs, key=lambda a: a.layer):
@@ -153,7 +156,7 @@ class DockerTarget:
             plan = ContainerPlan(
                 stack=spec.name, agent=agent, container_name=name, volume_name=f"{name}-state",
                 host_port=host_port, bind_address=self.bind_address, kb_dir=str(kb_dir),
-                upstream_urls={u: f"http://{container_name(spec, u)}:{spec.agent(u).port}" for u in upstreams(agent)},
+                upstream_urls={u: f"http://{container_name(spec, u)}:{ports[u]}" for u in upstreams(agent)},
                 policies=spec.policies, user=self.user, wait_timeout=self.wait_timeout,
                 notebook=_read_notebook(loaded, agent.name, agent.implementation.path), spec=specs.for_agent(agent),
             )

@@ -11,7 +11,6 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from agentstrata.constructs import AgentStack, DockerTarget
 from agentstrata.constructs.targets.docker.target import PROVIDER_VERSION
 from agentstrata.errors import SpecError, StrataError
-from agentstrata.loader import load_stack
 from tests.constructs.conftest import normalise
 
 LAYERS = {"kb_base": 0, "context_loader": 1, "validator": 1, "debriefer": 2, "pattern_detector": 2, "concierge": 3}
@@ -29,9 +28,13 @@ def edit_stack(project: Path, change) -> None:  # noqa: ANN001 - a function of t
 
 @pytest.fixture
 def kb_conduit(project: Path, synth):  # noqa: ANN001, ANN201
-    return lambda **target: synth(lambda app: AgentStack.from_file(
-        app, stack_file(project), target=DockerTarget.from_deployment(
-            load_stack(stack_file(project)).spec.deployment) if not target else DockerTarget(**target)))
+    """``kb_conduit(**props)``: the project's kb-conduit synthesized, for ``DockerTarget(**props)`` if given,
+    else for the target the file's deployment block configures."""
+    def run(**props: object) -> dict:
+        target = DockerTarget(**props) if props else "docker"
+        return synth(lambda app: AgentStack.from_file(app, stack_file(project), target=target))
+
+    return run
 
 
 def containers(config: dict) -> dict[str, dict]:
@@ -231,3 +234,13 @@ def test_a_memory_limit_below_dockers_minimum_is_an_error(project: Path, kb_cond
 def test_bad_target_props_are_refused_at_construction(props: dict, message: str):
     with pytest.raises(StrataError, match=message):
         DockerTarget(**props)
+
+
+def test_a_missing_kb_directory_is_a_warning_not_an_error(project: Path, synth):  # noqa: ANN001
+    (project / "stacks" / "sample-kb").rmdir()
+    stacks = []
+    synth(lambda app: stacks.append(AgentStack.from_file(app, stack_file(project), target="docker")) or stacks[0])
+    (warning,) = stacks[0].warnings
+    assert (warning.severity, warning.loc) == ("warning", "deployment")
+    assert warning.message == (f"KB directory {project / 'stacks' / 'sample-kb'} does not exist: Docker will refuse "
+                               "to mount it when the stack is applied")
