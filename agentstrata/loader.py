@@ -34,10 +34,12 @@ def project_root(spec_file: Path) -> Path:
 
 
 def shown_path(path: Path) -> str:
-    """A path as users typed it: relative to the working directory when below it."""
+    """A path as users typed it: relative to the working directory when below it, else absolute."""
+    if not path.is_absolute():
+        return str(path)
     try:
-        return os.path.relpath(path.resolve(), Path.cwd()) if path.is_absolute() else str(path)
-    except ValueError:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except (ValueError, OSError):
         return str(path)
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -82,8 +84,12 @@ BUILTIN_TRANSFORMS: dict[str, Transform] = {
 }
 
 
-def resolve_transform(name: str) -> Transform:
-    """A built-in by name, or a user function by dotted path; TransformError when it cannot be found."""
+def resolve_transform(name: str, root: Path | None = None) -> Transform:
+    """A built-in by name, or a user function by dotted path; TransformError when it cannot be found.
+
+    User modules import with the project ``root`` on ``sys.path``, so the validator and the
+    runtime find the same functions.
+    """
     if name in BUILTIN_TRANSFORMS:
         return BUILTIN_TRANSFORMS[name]
     module_name, sep, attribute = name.partition(":")
@@ -92,19 +98,27 @@ def resolve_transform(name: str) -> Transform:
     if not module_name or not attribute:
         known = ", ".join(BUILTIN_TRANSFORMS)
         raise TransformError(f"unknown transform {name!r}: not one of {known}, nor a dotted path module.function")
+    added = root is not None and str(root) not in sys.path
+    if added:
+        sys.path.insert(0, str(root))
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise TransformError(f"transform {name!r}: cannot import {module_name!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - importing user code may fail in any way
+        raise TransformError(f"transform {name!r}: importing it failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        if added:
+            sys.path.remove(str(root))
     function = getattr(module, attribute, None)
     if not callable(function):
         raise TransformError(f"transform {name!r}: {module_name!r} has no function {attribute!r}")
     return function
 
 
-def apply_transform(name: str, value: Any) -> Any:
+def apply_transform(name: str, value: Any, root: Path | None = None) -> Any:
     """Apply the named transform; any failure becomes a TransformError naming it."""
-    function = resolve_transform(name)
+    function = resolve_transform(name, root)
     try:
         return function(value)
     except TransformError:

@@ -7,7 +7,6 @@ pulled in by ``ref`` is reported in its own file.
 from __future__ import annotations
 
 import difflib
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Union
@@ -279,19 +278,11 @@ def _data_flow(loaded: LoadedStack, agents: dict[str, Site]) -> Iterator[Diagnos
 
 
 def _transform_problem(name: str, root: Path) -> str | None:
-    """Why ``name`` cannot be resolved, or None. User modules import with the project root on sys.path."""
-    added = str(root) not in sys.path
-    if added:
-        sys.path.insert(0, str(root))
+    """Why ``name`` cannot be resolved, or None."""
     try:
-        resolve_transform(name)
+        resolve_transform(name, root)
     except TransformError as exc:
         return str(exc)
-    except Exception as exc:  # noqa: BLE001 - importing user code may fail in any way
-        return f"transform {name!r}: importing it failed: {type(exc).__name__}: {exc}"
-    finally:
-        if added:
-            sys.path.remove(str(root))
     return None
 
 
