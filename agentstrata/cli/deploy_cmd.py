@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
@@ -38,8 +39,9 @@ def deploy_command(
     for agent in result.agents:
         status = agent.readiness.describe() if agent.readiness else "unknown"
         table.add_row(agent.name, str(agent.layer), agent.url, agent.container, status)
-    # Never cut a URL short: as wide as the table needs, even when stdout is not a terminal.
-    out.print(table, width=max(out.width, Measurement.get(out, out.options, table).maximum))
+    # Piped output is never cut short: it gets as wide as the table needs (a terminal keeps its width).
+    needed = Measurement.get(out, out.options.update_width(10_000), table).maximum
+    (out if out.is_terminal or needed <= out.width else Console(file=out.file, width=needed)).print(table)
 
 
 @app.command("destroy")

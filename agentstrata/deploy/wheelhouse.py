@@ -28,6 +28,7 @@ from agentstrata.runtime_image import RUNTIME_CONTEXT_DIR, RUNTIME_DOCKERFILE
 _PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "MANIFEST.in", "README.md", "LICENSE")
 _PACKAGE = "agentstrata"
 _STAMP = ".inputs-sha256"
+_DEPS_STAMP = ".dependencies-sha256"
 #: 1980-01-01, the earliest date a zip file can hold: the wheel's timestamps stop varying.
 _SOURCE_DATE_EPOCH = "315532800"
 #: Settings of the host's pip and proxies that the container's pip needs to reach the index.
@@ -58,31 +59,44 @@ def ensure_runtime_context(layout: Layout, runner: StepRunner, base_image: str) 
 
 
 def ensure_wheelhouse(layout: Layout, runner: StepRunner, base_image: str) -> list[Path]:
-    """``pip wheel`` of the project, run in ``base_image``, cached by a hash of its inputs."""
+    """``pip wheel`` of the project, run in ``base_image``, cached by a hash of its inputs.
+
+    When only the package's own files changed (not pyproject.toml, not the base image), the
+    dependencies' wheels are kept and only the project wheel is rebuilt: seconds, not a minute.
+    """
     hint = "check that PyPI is reachable (`pip download --no-deps pip`); the log has pip's own message"
     with runner.step("wheelhouse", "wheelhouse", hint) as step:
         source = layout.build / "wheel-source"
         image_id = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", base_image],
                                   capture_output=True, text=True, check=True).stdout.strip()
-        inputs = hashlib.sha256(f"{_stage_sources(layout.root, source)} {image_id}".encode()).hexdigest()
-        stamp = layout.wheelhouse / _STAMP
+        inputs = _sha256(f"{_stage_sources(layout.root, source)} {image_id}")
+        metadata = hashlib.sha256((source / "pyproject.toml").read_bytes()).hexdigest()
+        dependencies = _sha256(f"{metadata} {image_id}")
+        stamp, deps_stamp = layout.wheelhouse / _STAMP, layout.wheelhouse / _DEPS_STAMP
         existing = sorted(layout.wheelhouse.glob("*.whl"))
-        if existing and stamp.is_file() and stamp.read_text(encoding="utf-8") == inputs:
+        if existing and _read(stamp) == inputs:
             step.outcome = f"cached, {_count(existing)}"
             return existing
-        shutil.rmtree(layout.wheelhouse, ignore_errors=True)
-        layout.wheelhouse.mkdir(parents=True)
         cache = layout.state / "cache" / "pip"
         cache.mkdir(parents=True, exist_ok=True)
-        step.detail(f"pip wheel in {base_image} (agentstrata and its dependencies)")
-        step.run(_pip_wheel_in_image(base_image, source, layout.wheelhouse, cache), timeout=1800)
+        if existing and _read(deps_stamp) == dependencies:
+            step.detail(f"pip wheel --no-deps in {base_image} (agentstrata only)")
+            for wheel in layout.wheelhouse.glob(f"{_PACKAGE}-*.whl"):
+                wheel.unlink()
+            step.run(_pip_wheel_in_image(base_image, source, layout.wheelhouse, cache, "--no-deps"), timeout=600)
+        else:
+            shutil.rmtree(layout.wheelhouse, ignore_errors=True)
+            layout.wheelhouse.mkdir(parents=True)
+            step.detail(f"pip wheel in {base_image} (agentstrata and its dependencies)")
+            step.run(_pip_wheel_in_image(base_image, source, layout.wheelhouse, cache), timeout=1800)
+            deps_stamp.write_text(dependencies, encoding="utf-8")
         stamp.write_text(inputs, encoding="utf-8")
         built = sorted(layout.wheelhouse.glob("*.whl"))
         step.outcome = _count(built)
         return built
 
 
-def _pip_wheel_in_image(image: str, source: Path, wheelhouse: Path, cache: Path) -> list[str]:
+def _pip_wheel_in_image(image: str, source: Path, wheelhouse: Path, cache: Path, *flags: str) -> list[str]:
     """``docker run`` of the image's pip, writing as the calling user, reaching the index as the host does."""
     argv = ["docker", "run", "--rm", "--network", "host", "--user", f"{os.getuid()}:{os.getgid()}",
             "--env", "HOME=/tmp", "--env", "PIP_CACHE_DIR=/pip-cache", "--env", "PIP_DISABLE_PIP_VERSION_CHECK=1",
@@ -94,7 +108,7 @@ def _pip_wheel_in_image(image: str, source: Path, wheelhouse: Path, cache: Path)
                    if p and Path(p).is_file()), None)
     if bundle is not None:
         argv += ["--volume", f"{bundle.resolve()}:{_CA_BUNDLE_IN_IMAGE}:ro", "--env", f"PIP_CERT={_CA_BUNDLE_IN_IMAGE}"]
-    return [*argv, image, "python3", "-m", "pip", "wheel", "--wheel-dir", "/wheels", "/src"]
+    return [*argv, image, "python3", "-m", "pip", "wheel", *flags, "--wheel-dir", "/wheels", "/src"]
 
 
 def tree_sha256(folder: Path) -> str:
@@ -142,3 +156,11 @@ def _sync(folder: Path, wanted: dict[Path, Path]) -> None:
 
 def _count(wheels: list[Path]) -> str:
     return f"{len(wheels)} wheel" + ("" if len(wheels) == 1 else "s")
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.is_file() else ""

@@ -2,6 +2,8 @@
 
 Rules (what users of change-propagating pipelines expect):
 - a burst of input changes within the debounce window becomes one run;
+- no run starts while an upstream is still busy with the same change (its announced ``pending``),
+  so a diamond of agents recomputes once per change, not once per path (bounded by ``upstream_wait``);
 - never two runs of the same agent at once: changes that arrive during a run schedule exactly one
   follow-up run, with the inputs as they are when it starts;
 - a run whose inputs (by version) and notebook are the same as the last attempt's is skipped;
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_DEBOUNCE_SECONDS = 0.02
+DEFAULT_UPSTREAM_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ class AgentRunner:
         max_payload: int,
         debounce: float = DEFAULT_DEBOUNCE_SECONDS,
         outputs_only: bool = False,
+        upstream_busy: Callable[[], bool] = lambda: False,
+        upstream_wait: float = DEFAULT_UPSTREAM_WAIT_SECONDS,
+        on_activity: Callable[[], None] = lambda: None,
     ) -> None:
         self.notebook = notebook
         #: None: a lone notebook whose outputs are discovered at its first run.
@@ -73,6 +79,11 @@ class AgentRunner:
         #: Run only the cells the outputs need, not display or side-effect cells.
         self.outputs_only = outputs_only
         self._restricted = False
+        #: True while an upstream announces it is computing (or its new values are being fetched).
+        self.upstream_busy = upstream_busy
+        self.upstream_wait = upstream_wait
+        #: Told whenever ``busy``/``pending`` may have changed, so the host can announce it.
+        self.on_activity = on_activity
         inputs.on_change = self.trigger
         self.busy = False
         self.ready = False
@@ -82,6 +93,7 @@ class AgentRunner:
         self.last_run_at: str | None = None
         self.last_run_seconds: float | None = None
         self._wake = asyncio.Event()
+        self._upstreams_moved = asyncio.Event()
         self._reload = True
         self._notebook_generation = 0
         self._last_attempt: tuple[Any, ...] | None = None
@@ -92,11 +104,16 @@ class AgentRunner:
     def trigger(self) -> None:
         """Ask for a run with the current inputs (coalesced with any other pending request)."""
         self._wake.set()
+        self.on_activity()
 
     def notebook_changed(self) -> None:
         """The notebook file changed: re-import it and run, even if the inputs did not change."""
         self._reload = True
-        self._wake.set()
+        self.trigger()
+
+    def upstreams_changed(self) -> None:
+        """An upstream's busy state changed: a run held back for it may go now."""
+        self._upstreams_moved.set()
 
     @property
     def pending(self) -> bool:
@@ -115,8 +132,10 @@ class AgentRunner:
         while True:
             await self._wake.wait()
             await asyncio.sleep(self.debounce)  # let a burst of changes settle into one run
+            await self._wait_for_upstreams()
             self._wake.clear()
             if self.inputs.unresolved():
+                self.on_activity()
                 continue  # an input's first value will trigger again
             values, versions = self.inputs.snapshot()
             reload, self._reload = self._reload, False
@@ -124,14 +143,31 @@ class AgentRunner:
                 self._notebook_generation += 1
             attempt = (versions, self._notebook_generation)
             if attempt == self._last_attempt:
+                self.on_activity()
                 continue  # same inputs, same notebook: same result
             self._last_attempt = attempt
             self.busy = True
+            self.on_activity()
             try:
                 result = await run_in_daemon_thread(self._compute, values, reload)
             finally:
                 self.busy = False
             self._apply(result)
+            self.on_activity()
+
+    async def _wait_for_upstreams(self) -> None:
+        """Hold the run while an upstream is busy: its new values would make it run again at once."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.upstream_wait
+        while self.upstream_busy():
+            self._upstreams_moved.clear()
+            remaining = deadline - loop.time()
+            try:
+                await asyncio.wait_for(self._upstreams_moved.wait(), timeout=max(remaining, 0))
+            except asyncio.TimeoutError:
+                log.warning("an upstream is still busy after %.1fs; running with the inputs at hand",
+                            self.upstream_wait)
+                return
 
     # -- one run (in the worker thread) -------------------------------------------------------
 

@@ -1,14 +1,17 @@
 """``GET /events``: Server-Sent Events announcing new output versions.
 
-Every event carries the full map of current versions, so a slow subscriber that misses one
-loses nothing: it keeps only the latest event, never an unbounded queue.
+Every event carries the full state (current versions, and whether the agent is ``pending``: a run
+is due or in progress, or an upstream of it is busy), so a slow subscriber that misses one loses
+nothing: it keeps only the latest event, never an unbounded queue. An event is sent for each new
+version and for each change of ``pending`` (then ``changed`` is empty); downstream agents hold
+their runs while an upstream is pending, so a change reaches each agent once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from agentstrata.runtime.outputs import OutputStore
@@ -35,11 +38,15 @@ class VersionEvents:
         self._subscribers: set[_Subscriber] = set()
         self._sequence = 0
         self._closing = asyncio.Event()
+        #: Whether the agent is pending; set by the host, which knows the runner and upstreams.
+        self.pending: Callable[[], bool] = lambda: False
+        self._announced_pending = False
         store.subscribe(self.announce)
 
     def payload(self, changed: list[str]) -> dict[str, Any]:
+        self._announced_pending = self.pending()
         return {"agent": self.agent, "versions": self.store.versions(), "changed": changed,
-                "updated_at": self.store.updated_at}
+                "pending": self._announced_pending, "updated_at": self.store.updated_at}
 
     def _frame(self, changed: list[str]) -> bytes:
         self._sequence += 1
@@ -50,6 +57,11 @@ class VersionEvents:
         frame = self._frame(sorted(changed))
         for subscriber in self._subscribers:
             subscriber.offer(frame)
+
+    def refresh(self) -> None:
+        """Announce the current state if ``pending`` changed since the last event."""
+        if self.pending() != self._announced_pending:
+            self.announce({})
 
     def close(self) -> None:
         """End every open stream (server shutdown): SSE connections would otherwise hold it up."""

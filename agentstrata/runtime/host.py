@@ -20,6 +20,7 @@ from agentstrata.runtime.notebook import Notebook
 from agentstrata.runtime.notebook_watch import NotebookWatch
 from agentstrata.runtime.outputs import OutputStore
 from agentstrata.runtime.sources import Source, build_sources
+from agentstrata.runtime.sources.http_upstream import HttpUpstream
 from agentstrata.runtime.sources.redis_transport import RedisPublisher
 from agentstrata.runtime.state_dir import StateDir
 from agentstrata.runtime.ui import MarimoUI, marimo_ui
@@ -34,11 +35,17 @@ class AgentHost:
         self.config = config
         self.store = OutputStore(StateDir(config.state_dir) if config.state_dir else None)
         self.board = InputBoard(config.sources)
+        self.upstreams: list[HttpUpstream] = []
         self.runner = AgentRunner(Notebook(config.notebook), config.bindings, self.board, self.store,
                                   max_payload=options.max_payload, debounce=options.debounce,
-                                  outputs_only=options.outputs_only)
+                                  outputs_only=options.outputs_only, upstream_busy=self.upstream_busy,
+                                  upstream_wait=options.upstream_wait, on_activity=self._activity)
         self.events = VersionEvents(config.agent, self.store, keepalive=options.keepalive)
+        self.events.pending = self.pending
         self.sources: list[Source] = build_sources(config, self.board)
+        self.upstreams = [s for s in self.sources if isinstance(s, HttpUpstream)]
+        for upstream in self.upstreams:
+            upstream.on_state = self._upstream_moved
         if options.transport == "redis":
             assert options.redis_url is not None
             self.sources.append(RedisPublisher(options.redis_url, config.stack, config.agent, self.store))
@@ -51,6 +58,20 @@ class AgentHost:
             # Last, so /health, /outputs/... are matched before the notebook's UI.
             routes.append(Mount("/", app=self.ui.app))
         self.app = Starlette(routes=routes, lifespan=self._lifespan)
+
+    def upstream_busy(self) -> bool:
+        return any(upstream.busy for upstream in self.upstreams)
+
+    def pending(self) -> bool:
+        """A run is due or in progress here, or upstream: what this agent serves may change soon."""
+        return self.runner.busy or self.runner.pending or self.upstream_busy()
+
+    def _activity(self) -> None:
+        self.events.refresh()
+
+    def _upstream_moved(self) -> None:
+        self.runner.upstreams_changed()
+        self.events.refresh()
 
     def envelope(self, record: OutputVersion) -> bytes:
         return envelope_bytes(self.config.agent, record, self.runner.is_stale(record.name))

@@ -13,7 +13,7 @@ from typing import Any
 
 from agentstrata.errors import StrataError
 from agentstrata.loader import LoadedAgent, LoadedStack, project_root
-from agentstrata.runtime.agent_runner import DEFAULT_DEBOUNCE_SECONDS, OutputBinding
+from agentstrata.runtime.agent_runner import DEFAULT_DEBOUNCE_SECONDS, DEFAULT_UPSTREAM_WAIT_SECONDS, OutputBinding
 from agentstrata.runtime.events import DEFAULT_KEEPALIVE_SECONDS
 from agentstrata.runtime.state_dir import default_state_dir
 from agentstrata.runtime.upstreams import upstream_url
@@ -66,6 +66,8 @@ class HostOptions:
     ui: bool = True
     #: Run only the cells the outputs need (display and side-effect cells are skipped).
     outputs_only: bool = False
+    #: Longest a run is held back while an upstream announces it is busy.
+    upstream_wait: float = DEFAULT_UPSTREAM_WAIT_SECONDS
 
 
 @dataclass

@@ -54,6 +54,7 @@ def test_the_wheelhouse_is_cached_reproducible_and_rebuilt_when_sources_change(b
 
     (project.root / "agentstrata" / "__init__.py").write_text("VALUE = 2\n")
     assert ensure_wheelhouse(project, runner, base_image)[0].read_bytes() != built
+    assert "pip wheel --no-deps" in (tmp_path / "logs" / "wheelhouse.log").read_text()  # deps kept as they were
     assert not (project.root / "build").exists()  # built from a staged copy, not in the checkout
 
 

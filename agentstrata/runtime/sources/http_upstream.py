@@ -1,8 +1,12 @@
 """HTTP transport: follow an upstream agent's ``/events`` and fetch the outputs this agent uses.
 
 On each announced version that differs from the one held, ``GET /outputs/{name}`` with
-``If-None-Match``. The stream is reopened with backoff whenever it ends or fails, so an upstream
+``If-None-Match``; the outputs announced together are fetched together and applied at once, so
+they start one run. The stream is reopened with backoff whenever it ends or fails, so an upstream
 that restarts (or is not up yet) is picked up again without anyone acting.
+
+``busy`` is true while the upstream announces it is pending, or while its new values are being
+fetched: the runner holds its runs meanwhile.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 from httpx_sse import SSEError, aconnect_sse
@@ -34,6 +40,14 @@ class HttpUpstream:
         self._stream_timeout = httpx.Timeout(timeout, read=max(3 * keepalive, timeout))
         self._fetch_timeout = httpx.Timeout(timeout)
         self._task: asyncio.Task[None] | None = None
+        self.upstream_pending = False
+        self.fetching = False
+        #: Told whenever ``busy`` may have changed.
+        self.on_state: Callable[[], None] = lambda: None
+
+    @property
+    def busy(self) -> bool:
+        return self.upstream_pending or self.fetching
 
     @property
     def name(self) -> str:
@@ -60,47 +74,74 @@ class HttpUpstream:
                         async for event in source.aiter_sse():
                             if event.event == "version":
                                 backoff.reset()
-                                await self._sync(client, json.loads(event.data).get("versions") or {})
+                                await self._sync(client, _state(event.data))
                     problem = "event stream closed"
-                except (httpx.HTTPError, SSEError, ValueError, AttributeError) as exc:
+                except (httpx.HTTPError, SSEError, ValueError) as exc:
                     problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if self.upstream_pending:
+                    self.upstream_pending = False  # unknown now: never hold runs for an absent upstream
+                    self.on_state()
                 delay = backoff.next()
                 log.info("upstream %s at %s: %s; reconnecting in %.1fs", agent, self.url, problem, delay)
                 self.inputs.report(None, f"upstream {agent} unreachable at {self.url}: {problem}; retrying")
                 await asyncio.sleep(delay)
 
-    async def _sync(self, client: httpx.AsyncClient, versions: dict[str, str | None]) -> None:
+    async def _sync(self, client: httpx.AsyncClient, state: dict[str, Any]) -> None:
+        versions = state["versions"]
+        wanted = []
         for output in self.inputs.outputs:
             version = versions.get(output)
             if version is None:
                 self.inputs.report(output, f"upstream {self.inputs.upstream.agent} has no value for {output!r} yet")
             elif version != self.inputs.seen.get(output):
-                await self._fetch(client, output)
+                wanted.append(output)
             else:
                 self.inputs.report(output, None)  # reachable again, and what we hold is current
+        self.upstream_pending = state["pending"]
+        self.fetching = bool(wanted)
+        self.on_state()
+        if not wanted:
+            return
+        try:
+            bodies = await asyncio.gather(*(self._fetch(client, output) for output in wanted))
+            for output, body in zip(wanted, bodies):
+                if body is not None:
+                    self.inputs.apply(output, body)
+        finally:
+            self.fetching = False
+            self.on_state()
 
-    async def _fetch(self, client: httpx.AsyncClient, output: str) -> None:
+    async def _fetch(self, client: httpx.AsyncClient, output: str) -> bytes | None:
+        """The envelope's bytes, or None (the problem reported) for 304, errors and oversize."""
         held = self.inputs.seen.get(output)
         headers = {"If-None-Match": f'"{held}"'} if held else {}
         limit = self.inputs.max_payload
         try:
             async with client.stream("GET", f"{self.url}/outputs/{output}", headers=headers) as response:
                 if response.status_code == 304:
-                    return
+                    return None
                 declared = int(response.headers.get("content-length") or 0)
                 if declared > limit:
                     self.inputs.too_large(output, declared)
-                    return
+                    return None
                 body = bytearray()
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > limit:
                         self.inputs.too_large(output, len(body))
-                        return
+                        return None
                 if response.status_code != 200:
                     self.inputs.refuse(output, f"HTTP {response.status_code}: {bytes(body[:300]).decode(errors='replace')}")
-                    return
+                    return None
         except httpx.HTTPError as exc:
             self.inputs.refuse(output, f"fetch failed: {type(exc).__name__}: {exc}")
-            return
-        self.inputs.apply(output, bytes(body))
+            return None
+        return bytes(body)
+
+
+def _state(data: str) -> dict[str, Any]:
+    """An event's data: ``versions`` (output -> version) and ``pending``; ValueError if it is not that."""
+    state = json.loads(data)
+    if not isinstance(state, dict) or not isinstance(state.get("versions", {}), dict):
+        raise ValueError("an event that is not a version announcement")
+    return {"versions": state.get("versions") or {}, "pending": bool(state.get("pending"))}

@@ -56,6 +56,10 @@ _DEFAULTS = DockerDeployment()
 class DockerTarget:
     """Deploys agents as containers through the kreuzwerker/docker provider.
 
+    ``policies.auto_restart`` becomes the restart policy and ``parallel_init`` the start order;
+    ``cascade_stop`` has no Docker counterpart (a container does not stop with its upstream), though
+    ``destroy`` does stop dependants before what they depend on.
+
     :param base_image: the runtime image's base (build arg ``BASE_IMAGE``); default: the
         ``STRATA_BASE_IMAGE`` environment variable, else ``python:3.11-slim``.
     :param bind_address: host address agents' ports are published on; only this machine by default.

@@ -72,7 +72,7 @@ def test_a_python_stack_is_validated_at_render_and_located_at_the_calls(project:
     with pytest.raises(SpecError) as caught:
         stack.render()
     (found,) = caught.value.diagnostics
-    assert (Path(found.file).name, found.line, found.code) == ("test_agent_stack.py", line, "S015")
+    assert (Path(found.file).name, found.line, found.code) == ("test_constructs_agent_stack.py", line, "S015")
     assert found.loc == "stack.agents[0].implementation.path"
 
 
