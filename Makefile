@@ -30,8 +30,9 @@ destroy: venv
 setup: venv system-deps
 	$(STRATA) setup
 
-## test: the whole suite, the end-to-end deploy included
+## test: the whole suite, the end-to-end deploy included (the toolchain is set up first, once)
 test: venv system-deps
+	$(STRATA) setup
 	$(VENV)/bin/pytest
 
 validate: venv

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +85,10 @@ class _Session:
         return self.loaded.root
 
     def env(self) -> dict[str, str]:
-        return cdktf_env(self.layout, self.toolchain)
+        env = cdktf_env(self.layout, self.toolchain)
+        # cdktf asks `python3 --version` on every run: this Python answers at once (a pyenv shim takes seconds).
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+        return env
 
     def flags(self) -> list[str]:
         return cdktf_flags(self.toolchain)

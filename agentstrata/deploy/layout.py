@@ -2,7 +2,8 @@
 
 The pins (tools/*/go.mod, package.json, docker/runtime/Dockerfile) live in the Strata
 checkout, so the toolchain is rooted there rather than in a user's stack project. Everything
-it builds goes under ``.strata/`` in that checkout: one place to cache, inspect or delete.
+it builds goes under ``.strata/`` in that checkout: one place to cache, inspect or delete
+(npm's ``node_modules/`` alone sits beside ``package.json``, where ``npm ci`` puts it).
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ import os
 import platform
 import shutil
 import subprocess
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ TOFU_REGISTRY = "registry.opentofu.org"
 _REGISTRIES = {"tofu": TOFU_REGISTRY, "terraform": "registry.terraform.io"}
 _PROBE_TIMEOUT_S = 5.0
 _BUILD_TIMEOUT_S = 3600.0
+_PROBE_HINT = "the probe only reads PATH and asks the registries over HTTPS; see the log"
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def registry_reachable(host: str) -> bool:
     try:
         with urllib.request.urlopen(f"https://{host}/.well-known/terraform.json", timeout=_PROBE_TIMEOUT_S) as reply:
             return "providers.v1" in json.loads(reply.read())
-    except (OSError, ValueError, urllib.error.URLError):
+    except (OSError, ValueError):  # URLError and timeouts are OSErrors
         return False
 
 
@@ -241,6 +241,3 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError:
         return ""
-
-
-_PROBE_HINT = "the probe only reads PATH and asks the registries over HTTPS; see the log"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -175,23 +176,25 @@ def test_events_announce_each_new_version(project: Path) -> None:
     with running_host(stack_config(project / "stack.yaml", "producer", keepalive=0.3)) as running:
         first = wait_value(running.url, {"n": 1, "twice": 2, "blob": ""})
         frames: list[str] = []
+        deadline = time.monotonic() + 30
         with httpx.stream("GET", f"{running.url}/events", timeout=10) as stream:
             assert stream.headers["content-type"].startswith("text/event-stream")
             lines = stream.iter_lines()
-            for line in lines:
-                frames.append(line)
-                if line.startswith("data:"):
-                    break
+            frames.append(next(line for line in lines if line.startswith("data:")))
             set_data(project, n=7)
             for line in lines:
                 frames.append(line)
-                if frames.count(": keepalive") and sum(f.startswith("data:") for f in frames) == 2:
+                data = [json.loads(f[5:]) for f in frames if f.startswith("data:")]
+                if ": keepalive" in frames and data[-1]["versions"]["doubled"] != first["version"]:
                     break
+                assert time.monotonic() < deadline, frames
     data = [json.loads(f.removeprefix("data: ")) for f in frames if f.startswith("data:")]
-    assert [f for f in frames if f.startswith("event:")] == ["event: version", "event: version"]
-    assert data[0]["versions"]["doubled"] == first["version"]
-    assert data[1]["agent"] == "producer" and data[1]["changed"] == ["doubled"]
-    assert data[1]["versions"]["doubled"] != first["version"]
+    assert set(f for f in frames if f.startswith("event:")) == {"event: version"}
+    assert (data[0]["versions"]["doubled"], data[0]["pending"]) == (first["version"], False)
+    assert any(d["pending"] for d in data[1:-1])  # the run was announced before its result
+    new = data[-1]
+    assert (new["agent"], new["changed"], new["pending"]) == ("producer", ["doubled"], False)
+    assert new["versions"]["doubled"] != first["version"]
     assert ": keepalive" in frames
 
 
