@@ -8,6 +8,8 @@
 
 Everything runs twice: notebooks as written (every cell runs), and with STRATA_OUTPUTS_ONLY=1
 (only the cells the outputs need). The stack is copied into a temp project; ports 2717-2722 must be free.
+A chain of four trivial agents (L0 file -> L1 -> L2 -> L3) measures the runtime's own share of the
+latency, without the reference notebooks' work.
 Usage: .venv/bin/python bench/bench_runtime.py [--changes N] [--no-write]
 """
 
@@ -32,6 +34,9 @@ from pathlib import Path
 import httpx
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from agentstrata.runtime.server import bind  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 STRATA = [sys.executable, "-c", "import sys; from agentstrata.cli import main; sys.argv[0] = 'strata'; main()"]
 STACK = "stacks/kb-conduit.yaml"
@@ -41,6 +46,70 @@ CHANGE_TIMEOUT = 10.0
 SETTLE_SECONDS = 1.5
 LOAD_SECONDS = 5.0
 LOAD_CONCURRENCY = 16
+
+
+CHAIN_NOTEBOOK = """import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    value = {}
+    return (value,)
+
+
+@app.cell
+def _(value):
+    passed = {"hops": value.get("hops", 0) + 1, "change": value.get("change")}
+    return (passed,)
+"""
+
+
+def chain_project(base: Path) -> tuple[Path, dict[str, int]]:
+    """Four agents in a line; each passes its input on, counting hops."""
+    (base / "cdktf.json").write_text("{}")
+    (base / "hop.py").write_text(CHAIN_NOTEBOOK)
+    (base / "data.json").write_text('{"change": -1}')
+    ports = {}
+    agents = []
+    for layer in range(4):
+        sock = bind("127.0.0.1", 0)
+        ports[f"hop{layer}"] = sock.getsockname()[1]
+        sock.close()
+        source = '"file:data.json"' if layer == 0 else f'"agent:hop{layer - 1}.passed"'
+        agents.append(
+            f"    - name: hop{layer}\n      layer: {layer}\n      port: {ports[f'hop{layer}']}\n"
+            f"      implementation: {{path: hop.py}}\n      interface:\n"
+            f"        inputs: [{{name: value, type: hop, source: {source}}}]\n"
+            f"        outputs: [{{name: passed, type: hop, exposed_as: \"reactive_cell:passed\"}}]\n"
+        )
+    (base / "chain.yaml").write_text("stack:\n  name: chain\n  agents:\n" + "".join(agents)
+                                     + "deployment:\n  target: local\n  local: {workspace_path: .}\n")
+    return base, ports
+
+
+def chain_latency(env: dict[str, str], changes: int) -> list[float]:
+    """L0 file write -> L3 output carrying that change, over a chain of trivial notebooks."""
+    with tempfile.TemporaryDirectory() as directory:
+        base, ports = chain_project(Path(directory))
+        up = strata(base, env, "up", "chain.yaml", "--timeout", "180")
+        if up.returncode != 0:
+            sys.exit(f"strata up (chain) failed:\n{up.stderr}")
+        try:
+            watch = VersionWatch(f"http://127.0.0.1:{ports['hop3']}", "passed")
+            watch.start()
+            watch.seen.get(timeout=10)
+            latencies = []
+            for index in range(changes):
+                began = time.monotonic()
+                (base / "data.json").write_text(json.dumps({"change": index}))
+                at, _ = watch.seen.get(timeout=CHANGE_TIMEOUT)
+                latencies.append(at - began)
+                time.sleep(0.2)
+        finally:
+            strata(base, env, "down", "chain.yaml")
+    return latencies
 
 
 def project(base: Path) -> Path:
@@ -84,18 +153,23 @@ def idle_rss(status: dict) -> dict[str, float]:
 
 
 class VersionWatch(threading.Thread):
-    """Follows the concierge's /events; queues (monotonic time, recommendations version)."""
+    """Follows an agent's /events; queues (monotonic time, version of ``output``) for each new version."""
 
-    def __init__(self) -> None:
+    def __init__(self, url: str = CONCIERGE, output: str = "recommendations") -> None:
         super().__init__(daemon=True)
+        self.url = url
+        self.output = output
         self.seen: queue.Queue[tuple[float, str]] = queue.Queue()
 
     def run(self) -> None:
-        with httpx.stream("GET", f"{CONCIERGE}/events", timeout=None) as stream:
+        last = None
+        with httpx.stream("GET", f"{self.url}/events", timeout=None) as stream:
             for line in stream.iter_lines():
                 if line.startswith("data:"):
-                    versions = json.loads(line[5:])["versions"]
-                    self.seen.put((time.monotonic(), versions.get("recommendations", "")))
+                    version = json.loads(line[5:])["versions"].get(self.output, "")
+                    if version != last:
+                        self.seen.put((time.monotonic(), version))
+                        last = version
 
 
 def propagation(base: Path, changes: int) -> tuple[list[float], list[float], int]:
@@ -185,8 +259,9 @@ def measure(outputs_only: bool, changes: int) -> dict:
             rps_etag = asyncio.run(load(etag=True))
         finally:
             strata(base, env, "down", STACK)
+    chain = chain_latency(env, changes)
     return {"wall": wall, "per_agent": per_agent, "rss": rss, "first": first, "settled": settled,
-            "missed": missed, "size": size, "rps_plain": rps_plain, "rps_etag": rps_etag}
+            "missed": missed, "size": size, "rps_plain": rps_plain, "rps_etag": rps_etag, "chain": chain}
 
 
 def report(runs: dict[str, dict], changes: int, load_before: float, load_after: float, probe: float) -> str:
@@ -212,6 +287,8 @@ def report(runs: dict[str, dict], changes: int, load_before: float, load_after: 
     row("propagation, settled (last new version), p50", [ms(percentile(r["settled"], 50)) for r in runs.values()])
     row("same, p95", [ms(percentile(r["settled"], 95)) for r in runs.values()])
     row("changes without a new L3 version in 10 s", [str(r["missed"]) for r in runs.values()])
+    row("runtime alone: 4 trivial agents L0 -> L3, p50", [ms(percentile(r["chain"], 50)) for r in runs.values()])
+    row("same, p95", [ms(percentile(r["chain"], 95)) for r in runs.values()])
     row("cold start, `strata up` wall (6 agents, 4 layers)", [f"{r['wall']:.1f} s" for r in runs.values()])
     for agent in runs[modes[0]]["per_agent"]:
         row(f"cold start of {agent}, started -> ready", [f"{r['per_agent'][agent]:.1f} s" for r in runs.values()])

@@ -7,19 +7,22 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from agentstrata.cli.app import app
 from agentstrata.errors import StrataError
 
+if TYPE_CHECKING:
+    from agentstrata.runtime.host_config import HostConfig
+
 TRANSPORT_ENV = "STRATA_TRANSPORT"
 REDIS_URL_ENV = "STRATA_REDIS_URL"
 LOG_LEVEL_ENV = "STRATA_LOG_LEVEL"
 OUTPUTS_ONLY_ENV = "STRATA_OUTPUTS_ONLY"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]i?[bB]?|[bB])?\s*$")
-_FACTORS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
+_FACTORS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
 
 
 @app.command("serve")
@@ -38,6 +41,7 @@ def serve_command(
     redis_url: Optional[str] = typer.Option(None, "--redis-url", help=f"Redis URL (env {REDIS_URL_ENV})."),
     max_payload: str = typer.Option("10MB", "--max-payload", help="Largest output or upstream payload: 10MB, 512KiB..."),
     debounce_ms: float = typer.Option(20.0, "--debounce-ms", help="Input changes this close together make one run."),
+    upstream_wait: float = typer.Option(10.0, "--upstream-wait", help="Longest a run waits for busy upstreams (s)."),
     session_ttl: int = typer.Option(120, "--session-ttl", help="Seconds a closed UI session's kernel is kept."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Serve the JSON API only, without the marimo UI at /."),
     outputs_only: bool = typer.Option(
@@ -63,6 +67,7 @@ def serve_command(
         transport=kind,
         redis_url=url,
         session_ttl=session_ttl,
+        upstream_wait=max(upstream_wait, 0.0),
         ui=not no_ui,
         outputs_only=outputs_only,
     )
@@ -70,7 +75,7 @@ def serve_command(
 
 
 def _host_config(target: Path | None, stack: Path | None, agent: str | None, port: int | None,
-                 inputs: list[str], outputs: list[str]) -> Any:
+                 inputs: list[str], outputs: list[str]) -> "HostConfig":
     from agentstrata.loader import LoadedStack, load
     from agentstrata.runtime.host_config import config_for_agent_file, config_for_notebook, config_for_stack_agent
 
@@ -114,8 +119,8 @@ def parse_size(text: str, flag: str) -> int:
     match = _SIZE.match(text)
     if not match:
         raise StrataError(f"{flag}: expected a size such as 10MB, 512KiB or 1048576, got {text!r}")
-    unit = (match.group(2) or "").lower().rstrip("b") if (match.group(2) or "").lower() != "b" else ""
-    return int(float(match.group(1)) * _FACTORS[unit])
+    unit = (match.group(2) or "").lower()
+    return int(float(match.group(1)) * _FACTORS["" if unit == "b" else unit.removesuffix("b")])
 
 
 def _configure_logging(level: str) -> None:

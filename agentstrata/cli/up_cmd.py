@@ -117,6 +117,7 @@ def supervise_command(stack: Path = typer.Argument(..., help="The stack file."))
     from agentstrata.runtime.local.supervisor import Supervisor
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s supervisor: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per readiness probe is noise
     Supervisor(load_stack(stack)).run()
 
 

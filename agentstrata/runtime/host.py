@@ -35,6 +35,7 @@ class AgentHost:
         self.config = config
         self.store = OutputStore(StateDir(config.state_dir) if config.state_dir else None)
         self.board = InputBoard(config.sources)
+        #: The HTTP upstreams (filled once the sources exist); the runner asks them through upstream_busy.
         self.upstreams: list[HttpUpstream] = []
         self.runner = AgentRunner(Notebook(config.notebook), config.bindings, self.board, self.store,
                                   max_payload=options.max_payload, debounce=options.debounce,

@@ -14,6 +14,7 @@ from typing import Any
 from agentstrata.errors import StrataError
 from agentstrata.loader import LoadedAgent, LoadedStack, project_root
 from agentstrata.runtime.agent_runner import DEFAULT_DEBOUNCE_SECONDS, DEFAULT_UPSTREAM_WAIT_SECONDS, OutputBinding
+from agentstrata.runtime.encoding import dumps
 from agentstrata.runtime.events import DEFAULT_KEEPALIVE_SECONDS
 from agentstrata.runtime.state_dir import default_state_dir
 from agentstrata.runtime.upstreams import upstream_url
@@ -111,7 +112,7 @@ def config_for_notebook(path: Path, port: int, inputs: dict[str, Any], outputs: 
     if not notebook.is_file():
         raise StrataError(f"{path}: no such notebook file")
     root = project_root(notebook)
-    fixed = {name: FixedInput(value, content_version(repr(value).encode())) for name, value in inputs.items()}
+    fixed = {name: FixedInput(value, content_version(dumps(value))) for name, value in inputs.items()}
     bindings = [OutputBinding(o, o) for o in outputs] or None
     interface = {
         "inputs": [{"name": n, "type": "any", "source": "cli"} for n in inputs],

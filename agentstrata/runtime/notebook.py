@@ -60,6 +60,8 @@ class Notebook:
 
     def reload(self) -> None:
         """(Re)import the notebook; NotebookError if it does not load or defines no ``app``."""
+        if not self.path.is_file():
+            raise NotebookError(self._failure_text("the notebook file does not exist"))
         name = f"strata_notebook_{next(_module_ids)}"
         spec = importlib.util.spec_from_file_location(name, self.path)
         if spec is None or spec.loader is None:
@@ -68,13 +70,8 @@ class Notebook:
         sys.modules[name] = module
         try:
             spec.loader.exec_module(module)
-        except FileNotFoundError:
+        except BaseException as exc:  # noqa: BLE001 - user code (even sys.exit()) becomes a report
             sys.modules.pop(name, None)
-            raise NotebookError(self._failure_text("FileNotFoundError: the notebook file does not exist")) from None
-        except BaseException as exc:  # noqa: BLE001 - user code: any failure becomes a report
-            sys.modules.pop(name, None)
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
             raise NotebookError(self.locate(exc)) from None
         app = getattr(module, "app", None)
         if not isinstance(app, marimo.App):
@@ -116,9 +113,7 @@ class Notebook:
         assert self._app is not None
         try:
             _, definitions = self._app.run(defs=dict(defs))
-        except BaseException as exc:  # noqa: BLE001 - user code: any failure becomes a report
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
+        except BaseException as exc:  # noqa: BLE001 - user code (even sys.exit()) becomes a report
             raise NotebookError(self.locate(exc)) from None
         return definitions
 

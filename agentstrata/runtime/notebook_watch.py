@@ -20,6 +20,9 @@ class NotebookWatch:
         self.name = f"notebook watch {notebook}"
 
     def start(self) -> None:
+        if not self.notebook.parent.is_dir():
+            log.warning("not watching %s: its directory does not exist", self.notebook)
+            return
         self._task = asyncio.create_task(self._watch(), name=self.name)
 
     async def stop(self) -> None:

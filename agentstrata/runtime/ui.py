@@ -8,7 +8,6 @@ behind a token. Each browser session runs its own kernel: sessions are bounded b
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import marimo
-
-log = logging.getLogger(__name__)
 
 EDIT_TOKEN_ENV = "STRATA_EDIT_TOKEN"
 

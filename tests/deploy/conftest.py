@@ -13,6 +13,7 @@ from agentstrata.deploy.engine import docker_info, ensure_engine
 from agentstrata.deploy.layout import Layout, checkout_layout
 from agentstrata.deploy.steps import StepRunner
 from agentstrata.deploy.toolchain import Toolchain, build_toolchain
+from agentstrata.errors import StrataError
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,10 @@ def engine(layout: Layout, runner: StepRunner) -> str:
     """A Docker engine that answers: started here when we are root, else skip."""
     if docker_info().returncode != 0 and os.geteuid() != 0:
         pytest.skip("no Docker engine answers, and starting one needs root")
-    return ensure_engine(layout, runner)
+    try:
+        return ensure_engine(layout, runner)
+    except StrataError as exc:
+        pytest.skip(f"no Docker engine could be started: {exc.message}")
 
 
 @pytest.fixture(scope="session")

@@ -220,3 +220,25 @@ def test_a_restarted_host_serves_its_last_outputs_as_stale_at_once(project: Path
         ready = httpx.get(f"{running.url}/ready").status_code
     assert (restored["version"], restored["value"], restored["stale"]) == (good["version"], good["value"], True)
     assert ready == 503
+
+
+def test_saving_the_notebook_reloads_it_and_runs_again(project: Path) -> None:
+    set_data(project, n=2)
+    with running_host(stack_config(project / "stack.yaml", "producer")) as running:
+        wait_value(running.url, {"n": 2, "twice": 4, "blob": ""})
+        notebook = project / "producer.py"
+        notebook.write_text(notebook.read_text().replace('"twice": data["n"] * 2', '"twice": data["n"] * 200'))
+        wait_value(running.url, {"n": 2, "twice": 400, "blob": ""})
+
+
+def test_a_notebook_that_does_not_parse_is_reported_with_its_line(project: Path) -> None:
+    set_data(project, n=2)
+    notebook = project / "producer.py"
+    notebook.write_text(notebook.read_text().replace("if data.get(\"fail\"):", "if data.get(\"fail\") ::"))
+    line = next(i for i, text in enumerate(notebook.read_text().splitlines(), 1) if "::" in text)
+    with running_host(stack_config(project / "stack.yaml", "producer")) as running:
+        health = wait_until(lambda: (h := get_json(f"{running.url}/health"))["last_error"] and h, "the error")
+        ready = get_json(f"{running.url}/ready")
+    error = health["last_error"]
+    assert (error["line"], error["exception"].split(":")[0]) == (line, "SyntaxError")
+    assert ready["ready"] is False and ready["missing"][0].startswith(f"first run failed: {notebook}:{line}: SyntaxError")

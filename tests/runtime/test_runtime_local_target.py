@@ -254,10 +254,10 @@ def test_cascade_stop_stops_the_dependants_of_a_stopped_agent(tmp_path: Path, st
 
 def test_up_fails_with_the_error_of_the_agent_that_cannot_become_ready(tmp_path: Path, strata: Strata) -> None:
     make_project(tmp_path, top_notebook="broken.py")
-    up = strata("up", "stack.yaml", "--timeout", "40")
+    up = strata("up", "stack.yaml", "--timeout", "120")
     assert up.returncode == 1
     assert "agent 'top' (layer 2, http://127.0.0.1:" in up.stderr
-    assert "not ready after 40s" in up.stderr
+    assert ") cannot become ready: its run fails" in up.stderr
     assert "raised RuntimeError: top cannot cope" in up.stderr
     assert f"stack localtest was stopped; its logs are in {tmp_path / '.strata/local/localtest/logs'}" in up.stderr
     assert status(strata)["up"] is False
@@ -280,3 +280,16 @@ def test_health_of_a_running_agent_is_reachable_from_status_urls(tmp_path: Path,
     top = agents(status(strata))["top"]
     health = get_json(f"{top['url']}/health")
     assert (health["agent"], health["pid"], health["ready"]) == ("top", top["pid"], True)
+
+
+def test_up_times_out_naming_the_input_an_agent_waits_for(tmp_path: Path, strata: Strata) -> None:
+    make_project(tmp_path)
+    text = (tmp_path / "stack.yaml").read_text().replace(
+        '          - {name: root, type: path, source: "env:KB_CONDUIT_ROOT"}\n',
+        '          - {name: root, type: path, source: "env:KB_CONDUIT_ROOT"}\n'
+        '          - {name: never, type: text, source: "env:STRATA_TEST_NEVER_SET"}\n')
+    (tmp_path / "stack.yaml").write_text(text)
+    up = strata("up", "stack.yaml", "--timeout", "15")
+    assert up.returncode == 1
+    assert "agent 'base' (layer 0, http://127.0.0.1:" in up.stderr and ") not ready after 15s" in up.stderr
+    assert "input 'never' (env:STRATA_TEST_NEVER_SET): environment variable STRATA_TEST_NEVER_SET is not set" in up.stderr

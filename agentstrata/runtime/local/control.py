@@ -18,7 +18,7 @@ import httpx
 from agentstrata.errors import StrataError
 from agentstrata.loader import LoadedStack
 from agentstrata.runtime.local.launcher import spawn_supervisor
-from agentstrata.runtime.local.probe import last_error, probe_ready
+from agentstrata.runtime.local.probe import last_error, probe_ready, settled_failure
 from agentstrata.runtime.local.state import LocalPaths, StackState, read_state, supervisor_alive
 
 SUPERVISOR_START_SECONDS = 15.0
@@ -26,6 +26,8 @@ DOWN_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.2
 #: An agent that exits this many times before it was ever ready will not make it.
 CRASH_LOOP_RESTARTS = 3
+#: A failed first run with every input at hand, still failed this much later, will not fix itself.
+SETTLED_FAILURE_SECONDS = 2.0
 LOG_TAIL_LINES = 20
 
 
@@ -70,6 +72,7 @@ def wait_ready(loaded: LoadedStack, timeout: float, on_progress: Callable[[Stack
     """Until every agent is ready; StrataError naming the agent (and its error) that is not."""
     paths = local_paths(loaded)
     deadline = time.monotonic() + timeout
+    failing_since: dict[str, float] = {}
     while True:
         state = read_state(paths)
         if not supervisor_alive(state):
@@ -83,6 +86,12 @@ def wait_ready(loaded: LoadedStack, timeout: float, on_progress: Callable[[Stack
             if agent.restarts >= CRASH_LOOP_RESTARTS and not agent.ever_ready:
                 raise StrataError(_not_ready(paths, state, agent.name,
                                              f"exited {agent.restarts} times before becoming ready"), 1)
+            if agent.state == "starting" and not agent.ever_ready and _settled_failure(agent.url):
+                since = failing_since.setdefault(agent.name, time.monotonic())
+                if time.monotonic() - since >= SETTLED_FAILURE_SECONDS:
+                    raise StrataError(_not_ready(paths, state, agent.name, "cannot become ready: its run fails"), 1)
+            else:
+                failing_since.pop(agent.name, None)
         if time.monotonic() >= deadline:
             waiting = [a for a in state.agents.values() if not a.ready]
             first = next((a for a in waiting if a.state != "waiting"), waiting[0])
@@ -171,6 +180,11 @@ def follow(path: Path, lines: int) -> Iterator[str]:
                 yield chunk
             else:
                 time.sleep(POLL_SECONDS)
+
+
+def _settled_failure(url: str) -> str | None:
+    with httpx.Client() as client:
+        return settled_failure(client, url)
 
 
 def _not_ready(paths: LocalPaths, state: StackState, name: str, what: str) -> str:

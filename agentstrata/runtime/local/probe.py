@@ -24,8 +24,24 @@ def probe_ready(client: httpx.Client, url: str) -> tuple[bool, str | None]:
 
 def last_error(client: httpx.Client, url: str) -> str | None:
     """The failure an agent reports at /health, if it answers and has one."""
-    try:
-        error = client.get(f"{url}/health", timeout=PROBE_TIMEOUT_SECONDS).json().get("last_error")
-    except (httpx.HTTPError, ValueError, AttributeError):
-        return None
+    health = _health(client, url)
+    error = health.get("last_error")
     return error.get("message") if isinstance(error, dict) else None
+
+
+def settled_failure(client: httpx.Client, url: str) -> str | None:
+    """The failure of an agent that has every input and nothing pending: it will not fix itself."""
+    health = _health(client, url)
+    error = health.get("last_error")
+    inputs = health.get("inputs") or {}
+    if not isinstance(error, dict) or health.get("pending") or not all(i.get("resolved") for i in inputs.values()):
+        return None
+    return error.get("message")
+
+
+def _health(client: httpx.Client, url: str) -> dict:
+    try:
+        health = client.get(f"{url}/health", timeout=PROBE_TIMEOUT_SECONDS).json()
+    except (httpx.HTTPError, ValueError):
+        return {}
+    return health if isinstance(health, dict) else {}

@@ -5,6 +5,9 @@ output envelope) and kept under the key ``strata:<stack>:<agent>:<output>``, so 
 starts late, or reconnects after Redis went away, catches up by reading the keys. Both sides
 reconnect with backoff; the publisher re-sends its latest outputs on every reconnect (Redis may
 have restarted empty).
+
+Only versions travel over Redis, not the ``pending`` state of the HTTP transport: a downstream
+agent here does not hold its runs for busy upstreams (the debounce still coalesces bursts).
 """
 
 from __future__ import annotations
