@@ -6,31 +6,27 @@ itself runs on every cell to build its dataflow graph. We classify the top-level
 of one parse of the file with marimo's predicates and visit each cell's statements directly,
 rather than calling ``parse_notebook``: that recovers exact cell source text through
 ``tokenize`` and costs ~7x more, which matters for stacks of a thousand notebooks.
+
+Analyses are also kept on disk, by content hash and marimo version, in one SQLite file
+(``STRATA_CACHE_DIR``, default ``~/.cache/strata``): importing marimo alone costs ~0.7 s, which a validation or a
+synth of unchanged notebooks then never pays. marimo is imported only on a cache miss.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
+import hashlib
+import json
 import os
+import sqlite3
 import stat
 import textwrap
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Literal
-
-from marimo._ast.errors import ImportStarError
-from marimo._ast.parse import (
-    get_valid_decorator,
-    is_app_def,
-    is_body_cell,
-    is_marimo_import,
-    is_run_guard,
-    is_setup_cell,
-    is_unparsable_cell,
-)
-from marimo._ast.variables import BUILTINS, is_local
-from marimo._ast.visitor import ScopedVisitor
+from typing import Any, Literal
 
 from agentstrata.errors import StrataError
 
@@ -72,6 +68,8 @@ class CellInfo:
     sql_refs: frozenset[str] = frozenset()
     #: Why marimo cannot compile this cell, for ``app._unparsable_cell`` and the like.
     error: str | None = None
+    #: Python names read that are builtins (marimo's list), kept apart so no caller needs marimo.
+    builtin_refs: frozenset[str] = frozenset()
 
     @property
     def in_setup(self) -> bool:
@@ -103,7 +101,7 @@ class NotebookInfo:
         defined = frozenset().union(*(c.defs | c.sql_defs for c in self.cells))
         free: dict[str, CellInfo] = {}
         for cell in self.cells:
-            for name in sorted(cell.refs - defined - BUILTINS):
+            for name in sorted(cell.refs - defined - cell.builtin_refs):
                 free.setdefault(name, cell)
         return free
 
@@ -126,7 +124,7 @@ def analyze(path: str | Path) -> NotebookInfo:
     key, version = os.path.abspath(path), (status.st_mtime_ns, status.st_size)
     if _cache.get(key, (None, None))[:2] != version:
         try:
-            outcome: NotebookInfo | NotebookError = _analyze_file(path, shown, status)
+            outcome: NotebookInfo | NotebookError = _analyze_cached(path, shown, status)
         except NotebookError as exc:
             outcome = exc
         _cache[key] = (*version, outcome)
@@ -136,17 +134,71 @@ def analyze(path: str | Path) -> NotebookInfo:
     return result
 
 
-def _analyze_file(path: Path, shown: str, status: os.stat_result) -> NotebookInfo:
+#: Bumped when CellInfo or the analysis changes, so older cache entries are ignored.
+_CACHE_FORMAT = 1
+
+
+@functools.cache
+def _cache_salt() -> bytes:
+    return b"%d\0%s\0" % (_CACHE_FORMAT, package_version("marimo").encode())
+
+
+@functools.cache
+def _cache_db() -> sqlite3.Connection | None:
+    """One SQLite file rather than a file per notebook: creating small files costs ~1 ms each here."""
+    root = Path(os.environ.get("STRATA_CACHE_DIR") or Path.home() / ".cache" / "strata")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(root / "notebooks.sqlite3", timeout=5, isolation_level=None, check_same_thread=False)
+        # A lost entry is only re-analysed: durability is not worth an fsync per notebook.
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("CREATE TABLE IF NOT EXISTS analyses (key TEXT PRIMARY KEY, cells TEXT NOT NULL)")
+        return db
+    except (OSError, sqlite3.Error):
+        return None  # a read-only or broken cache only loses the speed-up
+
+
+def _analyze_cached(path: Path, shown: str, status: os.stat_result) -> NotebookInfo:
+    """The analysis from the disk cache when this content was analysed before, else fresh (and stored)."""
     if stat.S_ISDIR(status.st_mode):
         raise NotebookError(shown, 1, "is a directory, not a notebook")
     if path.suffix != ".py":
         raise NotANotebookError(shown, 1, "not a marimo notebook: expected a Python file (.py)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise NotebookError(shown, 1, f"not UTF-8: invalid byte at offset {exc.start}") from None
+        source = path.read_bytes()
     except OSError as exc:
         raise NotebookError(shown, 1, f"cannot read notebook: {exc.strerror or exc}") from None
+    key = hashlib.sha256(_cache_salt() + source).hexdigest()
+    db = _cache_db()
+    try:
+        row = db.execute("SELECT cells FROM analyses WHERE key = ?", (key,)).fetchone() if db else None
+        if row:
+            return NotebookInfo(path, tuple(_cell_from_json(c) for c in json.loads(row[0])))
+    except (sqlite3.Error, ValueError, TypeError, KeyError):
+        pass  # an unreadable entry: analyse again
+    info = _analyze_source(path, shown, source)
+    try:
+        if db:
+            cells = json.dumps([_cell_to_json(c) for c in info.cells])
+            db.execute("INSERT OR REPLACE INTO analyses VALUES (?, ?)", (key, cells))
+    except sqlite3.Error:
+        pass
+    return info
+
+
+def _cell_to_json(cell: CellInfo) -> dict[str, Any]:
+    return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in asdict(cell).items()}
+
+
+def _cell_from_json(data: dict[str, Any]) -> CellInfo:
+    return CellInfo(**{k: frozenset(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def _analyze_source(path: Path, shown: str, source: bytes) -> NotebookInfo:
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotebookError(shown, 1, f"not UTF-8: invalid byte at offset {exc.start}") from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntaxWarning)
@@ -160,6 +212,9 @@ def _analyze_file(path: Path, shown: str, status: os.stat_result) -> NotebookInf
 
 def _cells(module: ast.Module, shown: str) -> list[CellInfo]:
     """Mirror marimo's file grammar: header, ``import marimo``, ``app = marimo.App()``, cells, run guard."""
+    from marimo._ast.parse import is_app_def, is_body_cell, is_marimo_import, is_run_guard, is_setup_cell
+    from marimo._ast.parse import is_unparsable_cell
+
     body = iter(module.body)
     alias = next(
         (n.names[0].asname or "marimo" for n in body if isinstance(n, ast.Import) and is_marimo_import(n)), None
@@ -183,6 +238,8 @@ def _cells(module: ast.Module, shown: str) -> list[CellInfo]:
 
 
 def _body_cell(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> CellInfo:
+    from marimo._ast.parse import get_valid_decorator
+
     decorator = get_valid_decorator(node)
     attribute = decorator.func.attr if isinstance(decorator, ast.Call) else decorator.attr  # type: ignore[union-attr]
     kind = _DECORATOR_KINDS[attribute]
@@ -207,6 +264,10 @@ def _unparsable(node: ast.stmt) -> CellInfo:
 
 
 def _analyze_cell(name: str, kind: CellKind, line: int, statements: list[ast.stmt]) -> CellInfo:
+    from marimo._ast.errors import ImportStarError
+    from marimo._ast.variables import BUILTINS, is_local
+    from marimo._ast.visitor import ScopedVisitor
+
     visitor = ScopedVisitor(f"cell_{line}")
     try:
         visitor.visit(ast.Module(body=list(statements), type_ignores=[]))
@@ -224,4 +285,5 @@ def _analyze_cell(name: str, kind: CellKind, line: int, statements: list[ast.stm
         refs=frozenset(python_refs),
         sql_defs=frozenset(sql_defs),
         sql_refs=frozenset(visitor.sql_refs),
+        builtin_refs=frozenset(python_refs & BUILTINS),
     )

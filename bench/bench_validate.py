@@ -105,13 +105,18 @@ def generate(folder: Path) -> Path:
     return stack
 
 
-def timed(args: list[str], cwd: Path) -> tuple[list[float], list[float]]:
-    """Wall and CPU (user + system) seconds of each of RUNS runs of a command, which must succeed."""
+def timed(args: list[str], cwd: Path, cache: Path | None = None) -> tuple[list[float], list[float]]:
+    """Wall and CPU (user + system) seconds of each of RUNS runs of a command, which must succeed.
+
+    With ``cache``, every run shares that notebook-analysis cache (warm); without, each run
+    starts from an empty one (cold).
+    """
     walls, cpus = [], []
-    for _ in range(RUNS):
+    for run in range(RUNS):
+        env = {**os.environ, "STRATA_CACHE_DIR": str(cache or cwd / f"cold-cache-{time.monotonic_ns()}")}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+        result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
         walls.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -152,7 +157,9 @@ print(json.dumps({{"import strata": t1 - t0, "import marimo (analysis)": t2 - t1
 
     runs = []
     for _ in range(RUNS):
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True)
+        env = {**os.environ, "STRATA_CACHE_DIR": str(stack.parent / f"cold-cache-{time.monotonic_ns()}")}
+        result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600,
+                                check=True)
         runs.append(json.loads(result.stdout))
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
@@ -174,16 +181,27 @@ def main() -> None:
         loop = calibration()
         baseline, _ = timed([sys.executable, "-c", "pass"], folder)
         whole, whole_cpu = timed([str(STRATA), "validate", "stack.yaml"], folder)
+        warm_cache = folder / "warm-cache"
+        timed([str(STRATA), "validate", "stack.yaml"], folder, warm_cache)
+        warm, warm_cpu = timed([str(STRATA), "validate", "stack.yaml"], folder, warm_cache)
         parts = in_process(stack)
         load_after = os.getloadavg()[0]
-    median = statistics.median(whole)
-    verdict = "meets" if median < TARGET_SECONDS else "misses"
+    median, warm_median = statistics.median(whole), statistics.median(warm)
+    verdict = ", ".join(
+        f"{name} {'meets' if value < TARGET_SECONDS else 'misses'} it"
+        for name, value in (("cold", median), ("warm", warm_median))
+    )
     rows = [
         "| measure | seconds |",
         "| --- | ---: |",
-        f"| `strata validate stack.yaml`, whole process, wall, median of {RUNS} | {median:.2f} |",
+        f"| `strata validate stack.yaml`, cold (empty analysis cache), whole process, wall, median of {RUNS} "
+        f"| {median:.2f} |",
         f"| same, wall, fastest of {RUNS} | {min(whole):.2f} |",
         f"| same, CPU (user + system), median | {statistics.median(whole_cpu):.2f} |",
+        f"| `strata validate stack.yaml`, warm (notebooks analysed before), wall, median of {RUNS} "
+        f"| {warm_median:.2f} |",
+        f"| same, wall, fastest of {RUNS} | {min(warm):.2f} |",
+        f"| same, CPU (user + system), median | {statistics.median(warm_cpu):.2f} |",
         f"| python startup alone (`python -c pass`), wall, median | {statistics.median(baseline):.2f} |",
         *(f"| in-process wall: {key}, median | {value:.3f} |" for key, value in parts.items()),
     ]
@@ -196,7 +214,9 @@ def main() -> None:
         "",
         *rows,
         "",
-        f"Target: under {TARGET_SECONDS:.0f} s wall for the whole process: the median {verdict} it.",
+        f"Target: under {TARGET_SECONDS:.0f} s wall for the whole process. Median: {verdict}. The analysis "
+        "cache (`~/.cache/strata`, by notebook content and marimo version) is what a user re-validating a "
+        "stack has; cold is the first validation after a notebook changes.",
         f"Machine at the time: load average {load_before:.1f} before, {load_after:.1f} after (2 cores); a fixed "
         f"pure-Python loop (`sum(range(50_000_000))`) took {loop:.2f} s CPU: compare runs by it, a higher figure "
         "means the cores were shared with other work.",

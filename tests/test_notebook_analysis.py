@@ -164,3 +164,22 @@ def test_a_notebook_that_is_not_utf8_is_refused(tmp_path: Path):
     path.write_bytes((FIXTURES / "alias.py").read_bytes().replace(b"value = 1", b"value = '\xe9'"))
     with pytest.raises(NotebookError, match=r"latin.py:1: not UTF-8: invalid byte at offset \d+"):
         analyze(path)
+
+
+def test_a_cached_analysis_does_not_import_marimo(tmp_path):
+    import subprocess
+    import sys
+
+    notebook = tmp_path / "nb.py"
+    notebook.write_text(
+        "import marimo\napp = marimo.App()\n\n@app.cell\ndef _(x):\n    y = len(x)\n    return (y,)\n"
+    )
+    probe = (
+        "import sys; from agentstrata.notebook import analyze; "
+        f"info = analyze({str(notebook)!r}); "
+        "print(sorted(info.free_names()), 'marimo' in sys.modules)"
+    )
+    env = {**__import__("os").environ, "STRATA_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+            for _ in range(2)]
+    assert [r.stdout.strip() for r in runs] == ["['x'] True", "['x'] False"]

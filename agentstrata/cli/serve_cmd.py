@@ -21,6 +21,7 @@ TRANSPORT_ENV = "STRATA_TRANSPORT"
 REDIS_URL_ENV = "STRATA_REDIS_URL"
 LOG_LEVEL_ENV = "STRATA_LOG_LEVEL"
 OUTPUTS_ONLY_ENV = "STRATA_OUTPUTS_ONLY"
+DEBOUNCE_ENV = "STRATA_DEBOUNCE_MS"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]i?[bB]?|[bB])?\s*$")
 _FACTORS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
 
@@ -40,7 +41,9 @@ def serve_command(
                                                                       "default http)."),
     redis_url: Optional[str] = typer.Option(None, "--redis-url", help=f"Redis URL (env {REDIS_URL_ENV})."),
     max_payload: str = typer.Option("10MB", "--max-payload", help="Largest output or upstream payload: 10MB, 512KiB..."),
-    debounce_ms: float = typer.Option(20.0, "--debounce-ms", help="Input changes this close together make one run."),
+    debounce_ms: Optional[float] = typer.Option(
+        None, "--debounce-ms", help=f"Input changes this close together (ms) make one run (env {DEBOUNCE_ENV}; "
+                                    "default 10)."),
     upstream_wait: float = typer.Option(10.0, "--upstream-wait", help="Longest a run waits for busy upstreams (s)."),
     session_ttl: int = typer.Option(120, "--session-ttl", help="Seconds a closed UI session's kernel is kept."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Serve the JSON API only, without the marimo UI at /."),
@@ -63,7 +66,7 @@ def serve_command(
         raise StrataError(f"--transport redis needs --redis-url or {REDIS_URL_ENV}")
     config.options = HostOptions(
         max_payload=parse_size(max_payload, "--max-payload"),
-        debounce=max(debounce_ms, 0.0) / 1000,
+        debounce=max(debounce_ms if debounce_ms is not None else _env_number(DEBOUNCE_ENV, 10.0), 0.0) / 1000,
         transport=kind,
         redis_url=url,
         session_ttl=session_ttl,
@@ -121,6 +124,16 @@ def parse_size(text: str, flag: str) -> int:
         raise StrataError(f"{flag}: expected a size such as 10MB, 512KiB or 1048576, got {text!r}")
     unit = (match.group(2) or "").lower()
     return int(float(match.group(1)) * _FACTORS["" if unit == "b" else unit.removesuffix("b")])
+
+
+def _env_number(variable: str, default: float) -> float:
+    text = os.environ.get(variable)
+    if not text:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise StrataError(f"{variable}: expected a number, got {text!r}") from None
 
 
 def _configure_logging(level: str) -> None:

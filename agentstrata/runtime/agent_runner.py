@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_DEBOUNCE_SECONDS = 0.02
+DEFAULT_DEBOUNCE_SECONDS = 0.01
 DEFAULT_UPSTREAM_WAIT_SECONDS = 10.0
 
 

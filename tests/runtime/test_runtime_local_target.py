@@ -293,3 +293,16 @@ def test_up_times_out_naming_the_input_an_agent_waits_for(tmp_path: Path, strata
     assert up.returncode == 1
     assert "agent 'base' (layer 0, http://127.0.0.1:" in up.stderr and ") not ready after 15s" in up.stderr
     assert "input 'never' (env:STRATA_TEST_NEVER_SET): environment variable STRATA_TEST_NEVER_SET is not set" in up.stderr
+
+
+def test_down_cleans_up_after_a_supervisor_that_died(tmp_path: Path, strata: Strata) -> None:
+    make_project(tmp_path)
+    assert strata("up", "stack.yaml", "--timeout", "150").returncode == 0
+    before = status(strata)
+    os.kill(before["supervisor"]["pid"], signal.SIGKILL)
+    orphaned = wait_until(lambda: (r := status(strata))["up"] is False and r, "the supervisor to be gone")
+    assert {a["state"] for a in orphaned["agents"]} == {"orphaned"}
+    assert strata("down", "stack.yaml").returncode == 0
+    pids = [a["pid"] for a in before["agents"]]
+    wait_until(lambda: not any(alive(pid) for pid in pids), "the orphaned agents to be stopped")
+    assert status(strata)["agents"][0]["state"] == "down"

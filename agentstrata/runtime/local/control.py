@@ -23,6 +23,7 @@ from agentstrata.runtime.local.state import LocalPaths, StackState, read_state, 
 
 SUPERVISOR_START_SECONDS = 15.0
 DOWN_TIMEOUT_SECONDS = 60.0
+ORPHAN_GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.2
 #: An agent that exits this many times before it was ever ready will not make it.
 CRASH_LOOP_RESTARTS = 3
@@ -142,13 +143,14 @@ def status(loaded: LoadedStack) -> dict[str, Any]:
         for spec in sorted(loaded.stack.agent_specs, key=lambda a: a.layer):
             recorded = state.agents.get(spec.name) if state else None
             url = f"http://127.0.0.1:{spec.port}"
-            alive = bool(up and recorded and recorded.process and recorded.process.alive())
-            ready, why = probe_ready(client, url) if alive else (False, None)
+            process = recorded.process if recorded and recorded.process and recorded.process.alive() else None
+            ready, why = probe_ready(client, url) if process else (False, None)
+            if up and recorded:
+                phase = recorded.state
+            else:  # no supervisor: an agent still running was left behind by one that died
+                phase = "orphaned" if process else "down"
             agents.append(AgentStatus(
-                spec.name, spec.layer, url,
-                recorded.process.pid if alive and recorded and recorded.process else None,
-                ready,
-                recorded.state if up and recorded else "down",
+                spec.name, spec.layer, url, process.pid if process else None, ready, phase,
                 recorded.restarts if recorded else 0,
                 why or (recorded.message if up and recorded else None),
             ))
@@ -213,12 +215,18 @@ def _check_ports(loaded: LoadedStack) -> None:
 
 
 def _kill_agents(state: StackState) -> None:
-    for agent in state.agents.values():
-        if agent.process is not None and agent.process.alive():
+    """Stop agents no supervisor looks after any more: SIGTERM, then SIGKILL what is still there."""
+    left = [a.process for a in state.agents.values() if a.process is not None and a.process.alive()]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for process in left:
             try:
-                os.killpg(agent.process.pid, signal.SIGKILL)
+                os.killpg(process.pid, sig)
             except (ProcessLookupError, PermissionError):
                 pass
+        deadline = time.monotonic() + ORPHAN_GRACE_SECONDS
+        while any(p.alive() for p in left) and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+        left = [p for p in left if p.alive()]
 
 
 @contextmanager

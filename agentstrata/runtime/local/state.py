@@ -79,8 +79,6 @@ class StackState:
     stack: str
     stack_file: str
     supervisor: ProcessRef | None = None
-    #: starting | running | stopping
-    phase: str = "starting"
     agents: dict[str, AgentState] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -93,7 +91,7 @@ class StackState:
             process = ProcessRef(**raw["process"]) if raw.get("process") else None
             agents[name] = AgentState(**{**raw, "process": process})
         supervisor = ProcessRef(**data["supervisor"]) if data.get("supervisor") else None
-        return cls(data["stack"], data["stack_file"], supervisor, data.get("phase", "starting"), agents)
+        return cls(data["stack"], data["stack_file"], supervisor, agents)
 
 
 def write_state(paths: LocalPaths, state: StackState) -> None:

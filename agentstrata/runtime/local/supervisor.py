@@ -73,7 +73,10 @@ class Supervisor:
         self._save()
         with httpx.Client() as client:
             while not self._stopping:
-                self._tick(client)
+                try:
+                    self._tick(client)
+                except Exception:  # noqa: BLE001 - the supervisor must outlive any one failure
+                    log.exception("supervisor tick failed; going on")
                 time.sleep(TICK_SECONDS)
         self._shutdown()
         self.paths.state_file.unlink(missing_ok=True)
@@ -94,8 +97,6 @@ class Supervisor:
                 self._start(agent, now)
             elif state.state in ("starting", "running") and now >= self._probe_at.get(agent.name, 0):
                 self._probe(client, agent, now)
-        if all(s.ready for s in self.state.agents.values()):
-            self.state.phase = "running"
         self._save()
 
     # -- transitions -------------------------------------------------------------------------
@@ -177,8 +178,6 @@ class Supervisor:
         log.warning("%s: %s", name, reason)
 
     def _shutdown(self) -> None:
-        self.state.phase = "stopping"
-        self._save()
         for layer in sorted({a.layer for a in self.agents}, reverse=True):
             names = [a.name for a in self.agents if a.layer == layer and a.name in self.processes]
             _terminate([self.processes.pop(name) for name in names])
