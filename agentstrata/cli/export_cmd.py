@@ -29,4 +29,5 @@ def compose_command(
     written = export_compose(stack, out)
     err.print(f"wrote {written.compose_file} (services: {', '.join(written.document['services'])})",
               markup=False, highlight=False)
-    err.print(f"wrote {written.spec_file} (the stack file the containers read)", markup=False, highlight=False)
+    folder = next(iter(written.spec_files.values())).parent
+    err.print(f"wrote {folder}/ (the stack file of each container)", markup=False, highlight=False)

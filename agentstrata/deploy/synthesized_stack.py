@@ -8,6 +8,7 @@ which of them Terraform already tracks.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ class SynthesizedStack:
         backend = self.config.get("terraform", {}).get("backend", {})
         local = backend.get("local", {}) if isinstance(backend, dict) else {}
         path = Path(local.get("path", "terraform.tfstate"))
-        return path if path.is_absolute() else self.directory / path
+        return Path(os.path.normpath(path if path.is_absolute() else self.directory / path))
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         """Terraform id -> block of every resource of ``resource_type``."""
@@ -63,9 +64,15 @@ class SynthesizedStack:
 def tracked_ids(state_path: Path, resource_type: str) -> dict[str, str]:
     """Docker name -> Docker id of each ``resource_type`` the Terraform state tracks (format v4)."""
     try:
-        state = json.loads(state_path.read_text())
+        text = state_path.read_text()
     except FileNotFoundError:
         return {}
+    # tofu creates the file empty when it first locks it: a run killed before its first write leaves it so,
+    # and tofu reads an empty file as no state at all.
+    if not text.strip():
+        return {}
+    try:
+        state = json.loads(text)
     except ValueError as exc:
         raise StrataError(
             f"{state_path}: the Terraform state is not valid JSON ({exc}). "

@@ -14,10 +14,12 @@ Rules (what users of change-propagating pipelines expect):
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import threading
 import time
+import traceback
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -150,6 +152,11 @@ class AgentRunner:
             self.on_activity()
             try:
                 result = await run_in_daemon_thread(self._compute, values, reload)
+            except Exception as exc:  # noqa: BLE001 - a fault of the host, not the notebook: report, go on
+                log.exception("run failed inside the host")
+                result = RunResult(failure=CellFailure(
+                    str(self.notebook.path), None, None, f"internal error: {type(exc).__name__}: {exc}",
+                    "".join(traceback.format_exception(exc))))
             finally:
                 self.busy = False
             self._apply(result)
@@ -291,9 +298,9 @@ async def run_in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
         try:
             value = function(*args)
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
-            hand_over(lambda: future.set_exception(exc))
+            hand_over(functools.partial(future.set_exception, exc))
         else:
-            hand_over(lambda: future.set_result(value))
+            hand_over(functools.partial(future.set_result, value))
 
     threading.Thread(target=body, name="notebook-run", daemon=True).start()
     return await future

@@ -128,3 +128,11 @@ def test_a_name_that_only_contains_the_stacks_name_is_left_alone(tmp_path: Path,
         assert find_orphans(_stack(tmp_path, names, None)) == []
     finally:
         _docker("rm", "-f", other)
+
+
+def test_an_empty_state_file_tracks_nothing(tmp_path: Path, names) -> None:
+    # tofu creates the state file empty when it first locks it; a run killed before its first write leaves it so.
+    stack = _stack(tmp_path, names, None)
+    stack.state_path.parent.mkdir(parents=True)
+    stack.state_path.write_text("")
+    assert find_orphans(stack) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -50,6 +51,7 @@ _COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "node_modules", ".strata"
                                       "__marimo__", ".pytest_cache", ".hypothesis", "docker-compose.generated*")
 
 pytestmark = pytest.mark.timeout(2400)
+_CREATING = re.compile(r"docker_container\.\w+: Creating\.\.\.")
 
 
 def container(agent: str) -> str:
@@ -66,6 +68,8 @@ class Deployment:
     layout: Layout
     #: What the interrupted first deploy left, before the second converged.
     interrupted_lock_free: bool = False
+    #: The progress the converging deploy printed.
+    recovery_stderr: str = ""
 
     @property
     def stack_dir(self) -> Path:
@@ -168,8 +172,7 @@ def _interrupt_mid_apply(deployment: Deployment) -> None:
     try:
         deadline = time.monotonic() + 1500
         while time.monotonic() < deadline and proc.poll() is None:
-            if log.exists() and log.stat().st_mtime >= started and "docker_container." in log.read_text(
-                    errors="replace") and "Creating..." in log.read_text(errors="replace"):
+            if log.exists() and log.stat().st_mtime >= started and _CREATING.search(log.read_text(errors="replace")):
                 break
             time.sleep(0.2)
         assert proc.poll() is None, "the deploy ended before it could be interrupted"
@@ -206,6 +209,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             project / ".strata" / "state" / "terraform" / f"{STACK_ID}.tfstate") is None
         done = deployment.strata("deploy", "stacks/kb-conduit.yaml")
         assert done.returncode == 0, f"deploy after the interruption failed:\n{done.stderr}"
+        deployment.recovery_stderr = done.stderr
         yield deployment
     finally:
         deployment.strata("destroy", "stacks/kb-conduit.yaml", "--purge", timeout=900)
@@ -213,7 +217,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 
 def test_deploy_converges_after_a_killed_deploy(deployment: Deployment) -> None:
+    # The kernel freed the lock with the killed tofu; the state check cleaned what the kill left behind.
     assert deployment.interrupted_lock_free
+    assert re.search(r"^✓ state check \((clean|recovered), ", deployment.recovery_stderr, re.MULTILINE)
     state = json.loads((deployment.project / ".strata" / "state" / "terraform" / f"{STACK_ID}.tfstate").read_text())
     assert state["version"] == 4
     assert sorted(_stack_containers()) == sorted(container(a) for a in AGENTS)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from agentstrata.export.compose import export_compose, spec_file_for
+from agentstrata.export.compose import export_compose, specs_dir_for
 from agentstrata.export.compose_tool import find_compose
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,13 +48,13 @@ def test_compose_file_snapshot(project: Path, snapshot) -> None:
     assert _masked(written.compose_file.read_text()) == snapshot
 
 
-def test_containers_read_the_packaged_stack_file_written_beside_it(project: Path) -> None:
+def test_each_container_reads_its_packaged_stack_file_written_beside_it(project: Path) -> None:
     written = export_compose(project / "stacks" / "kb-conduit.yaml", project / "deploy" / "stack.compose.yaml")
-    assert written.spec_file == project / "deploy" / "stack.compose.stack.yaml"
-    shipped = yaml.safe_load(written.spec_file.read_text())
-    assert shipped["stack"]["agents"][0]["implementation"]["path"] == "/app/agents/kb_base.py"
+    assert written.spec_files["kb_base"] == project / "deploy" / "stack.compose.specs" / "kb_base.yaml"
+    shipped = yaml.safe_load(written.spec_files["kb_base"].read_text())
+    assert shipped["stack"]["agents"][-1]["implementation"]["path"] == "/app/agents/kb_base.py"
     mounts = written.document["services"]["kb_base"]["volumes"]
-    assert {"type": "bind", "source": "./stack.compose.stack.yaml", "target": "/app/stack.yaml",
+    assert {"type": "bind", "source": "./stack.compose.specs/kb_base.yaml", "target": "/app/stack.yaml",
             "read_only": True} in mounts
     assert {"type": "bind", "source": "../agents/kb_base.py", "target": "/app/agents/kb_base.py",
             "read_only": True} not in mounts  # outside the compose folder: absolute
@@ -118,7 +118,11 @@ def test_services_match_the_terraform_containers(project: Path) -> None:
         kb = next(m for m in container["mounts"] if m["target"] == "/kb-conduit")
         assert binds["/kb-conduit"]["read_only"] is kb["read_only"] is True
         assert (project / binds["/kb-conduit"]["source"]).resolve() == Path(kb["source"])
-        assert set(binds) - {"/kb-conduit"} == {u["file"] for u in container["upload"]}
+        uploads = {u["file"]: u["content"] for u in container["upload"]}
+        assert set(binds) - {"/kb-conduit"} == set(uploads)
+        for path, bind in binds.items():
+            if path != "/kb-conduit":
+                assert (project / bind["source"]).resolve().read_text() == uploads[path].replace("$${", "${")
         assert [(v["source"], v["target"]) for v in service["volumes"] if v["type"] == "volume"] == [
             (v["volume_name"], v["container_path"]) for v in container["volumes"]]
 
@@ -130,9 +134,11 @@ def test_cli_writes_the_default_compose_file(project: Path) -> None:
     assert done.stderr.splitlines() == [
         f"wrote {project / 'docker-compose.generated.yaml'} (services: kb_base, context_loader, validator, "
         "debriefer, pattern_detector, concierge)",
-        f"wrote {project / 'docker-compose.generated.stack.yaml'} (the stack file the containers read)",
+        f"wrote {project / 'docker-compose.generated.specs'}/ (the stack file of each container)",
     ]
-    assert spec_file_for(project / "docker-compose.generated.yaml").is_file()
+    assert sorted(p.name for p in specs_dir_for(project / "docker-compose.generated.yaml").iterdir()) == [
+        "concierge.yaml", "context_loader.yaml", "debriefer.yaml", "kb_base.yaml", "pattern_detector.yaml",
+        "validator.yaml"]
 
 
 def test_cli_refuses_a_stack_that_does_not_allow_docker(project: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -157,6 +156,3 @@ def wait_ready(running: ServeProcess, timeout: float = WAIT_SECONDS) -> None:
 
     wait_until(ready, f"{running.url} to be ready", timeout)
 
-
-def dumps(value: Any) -> str:
-    return json.dumps(value)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import write_notebook
 
-from agentstrata.runtime.agent_runner import AgentRunner, OutputBinding
+from agentstrata.runtime.agent_runner import AgentRunner, OutputBinding, run_in_daemon_thread
 from agentstrata.runtime.inputs import InputBoard
 from agentstrata.runtime.notebook import Notebook
 from agentstrata.runtime.outputs import OutputStore
@@ -23,7 +23,7 @@ def journal_notebook(tmp_path: Path) -> tuple[Path, Path]:
     journal = tmp_path / "journal.jsonl"
     notebook = write_notebook(
         tmp_path / "slow.py",
-        f"""
+        """
         @app.cell
         def _():
             x = 0
@@ -179,3 +179,11 @@ def test_outputs_only_skips_cells_the_outputs_do_not_need(
     assert json.loads(runner.store.get("y").data) == 6  # type: ignore[union-attr]
     display_runs = len(marker.read_text()) if marker.exists() else 0  # it writes one digit per run
     assert display_runs == expected_runs_of_display_cell
+
+
+def test_an_exception_in_the_worker_thread_reaches_the_caller() -> None:
+    def fail() -> None:
+        raise LookupError("from the worker")
+
+    with pytest.raises(LookupError, match="from the worker"):
+        asyncio.run(run_in_daemon_thread(fail))
