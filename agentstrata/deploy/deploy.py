@@ -34,7 +34,6 @@ from agentstrata.deploy.toolchain import Toolchain, ensure_toolchain
 from agentstrata.errors import StrataError
 from agentstrata.loader import LoadedStack, load_stack
 
-BASE_IMAGE_ENV = "STRATA_BASE_IMAGE"
 #: The stack is synthesized in-process just before (and checked for leftovers in between).
 CDKTF_FLAGS = ("--auto-approve", "--skip-synth")
 #: Bounds on each phase: nothing a deploy does may hang.
@@ -165,6 +164,8 @@ def _start(stack_file: Path, target: str | None, console: Console, *, build_imag
         ensure_engine(layout, runner)
         toolchain, cdktf, base_image = ensure_toolchain(layout, runner), ensure_cdktf_cli(layout, runner), BASE_IMAGE
     # Synthesis names the base image in the runtime image's build arguments: the one setup builds.
+    from agentstrata.constructs.targets.docker.target import BASE_IMAGE_ENV
+
     os.environ.setdefault(BASE_IMAGE_ENV, base_image)
     return _Session(loaded, chosen, layout, runner, toolchain, cdktf)
 

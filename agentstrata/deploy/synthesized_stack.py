@@ -57,9 +57,6 @@ class SynthesizedStack:
                 names[tf_id] = name
         return names
 
-    def outputs(self) -> dict[str, dict[str, Any]]:
-        return dict(self.config.get("output", {}))
-
 
 def tracked_ids(state_path: Path, resource_type: str) -> dict[str, str]:
     """Docker name -> Docker id of each ``resource_type`` the Terraform state tracks (format v4)."""

@@ -20,10 +20,6 @@ class ComposeTool:
     command: tuple[str, ...]
     version: str
 
-    @property
-    def is_v2(self) -> bool:
-        return self.command[:2] == ("docker", "compose")
-
 
 def find_compose(env: Mapping[str, str] | None = None) -> ComposeTool:
     """The first Compose that answers ``version``; an error says how to install one."""

@@ -165,17 +165,18 @@ def _kill_tree(pid: int) -> None:
 def _interrupt_mid_apply(deployment: Deployment) -> None:
     """Start a deploy and kill it, with its cdktf and tofu, once tofu is creating the agents' containers."""
     log = deployment.layout.logs / "deploy.log"
+    output = deployment.project.parent / "interrupted-deploy.err"
     started = time.time()
-    proc = subprocess.Popen([STRATA, "deploy", "stacks/kb-conduit.yaml"], cwd=deployment.project,
-                            env=deployment.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    with output.open("w") as stderr:
+        proc = subprocess.Popen([STRATA, "deploy", "stacks/kb-conduit.yaml"], cwd=deployment.project,
+                                env=deployment.env, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     try:
         deadline = time.monotonic() + 1500
         while time.monotonic() < deadline and proc.poll() is None:
             if log.exists() and log.stat().st_mtime >= started and _CREATING.search(log.read_text(errors="replace")):
                 break
             time.sleep(0.2)
-        assert proc.poll() is None, "the deploy ended before it could be interrupted"
+        assert proc.poll() is None, f"the deploy ended before it could be interrupted:\n{output.read_text()}"
     finally:
         _kill_tree(proc.pid)
 

@@ -127,8 +127,11 @@ def test_a_browser_renders_the_notebook_without_computing_outputs(tmp_path: Path
         with running_host(stack_config(project(tmp_path, edit=False), "shown", ui=True)) as running:
             wait_until(lambda: httpx.get(f"{running.url}/ready").status_code == 200, "ready")
             browser.open(f"{running.url}/")
-            wait_until(lambda: "hello from the host" in browser.text(), "the notebook to render", timeout=60)
-            browser.screenshot(tmp_path / "ui.png")
+            try:
+                wait_until(lambda: "hello from the host" in browser.text(), "the notebook to render", timeout=60)
+            finally:
+                browser.screenshot(tmp_path / "ui.png")
+                print(f"screenshot: {tmp_path / 'ui.png'}; page text: {browser.text()[:500]!r}")
             runs = httpx.get(f"{running.url}/health").json()["runs"]
     finally:
         browser.close()
