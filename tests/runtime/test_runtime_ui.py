@@ -132,6 +132,11 @@ def test_a_browser_renders_the_notebook_without_computing_outputs(tmp_path: Path
             finally:
                 browser.screenshot(tmp_path / "ui.png")
                 print(f"screenshot: {tmp_path / 'ui.png'}; page text: {browser.text()[:500]!r}")
+                import threading, time as _t
+                print("DEBUG threads", threading.active_count(), [t.name for t in threading.enumerate()])
+                _s = _t.monotonic(); _r = httpx.get(f"{running.url}/", timeout=30); print("DEBUG GET /", _r.status_code, _t.monotonic() - _s)
+                print("DEBUG nav", browser.call("Runtime.evaluate", expression="JSON.stringify(performance.getEntriesByType('resource').map(e => [e.name, Math.round(e.duration)]).slice(0, 40))"))
+                print("DEBUG doc", browser.call("Runtime.evaluate", expression="document.readyState + ' ' + document.documentElement.outerHTML.length"))
             runs = httpx.get(f"{running.url}/health").json()["runs"]
     finally:
         browser.close()

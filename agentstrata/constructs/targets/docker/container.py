@@ -42,7 +42,13 @@ CPU_PERIOD_US = 100_000
 TMP_OPTIONS = "rw,nosuid,nodev,size=128m"
 #: Seconds an agent gets to stop (and flush its state) before it is killed on replacement or destroy.
 STOP_GRACE_SECONDS = 10
-HEALTHCHECK = {"interval": "5s", "timeout": "3s", "start_period": "30s", "retries": 5}
+#: Probed every 2 s: Terraform's `wait` and every redeploy wait for the first healthy probe.
+HEALTHCHECK = {"interval": "2s", "timeout": "2s", "start_period": "30s", "retries": 10}
+
+
+def _literal(text: str) -> str:
+    """Text as a Terraform string literal: `${` and `%{` would otherwise be read as interpolation."""
+    return text.replace("${", "$${").replace("%{", "%%{")
 
 
 def upstream_env_var(agent: str) -> str:
@@ -112,8 +118,8 @@ class ContainerPlan:
             "labels": self.labels(),
             "ports": [ContainerPorts(internal=port, external=self.host_port, ip=self.bind_address, protocol="tcp")],
             "upload": [
-                ContainerUpload(file=str(notebook_path(self.agent)), content=self.notebook),
-                ContainerUpload(file=str(STACK_FILE), content=self.spec),
+                ContainerUpload(file=str(notebook_path(self.agent)), content=_literal(self.notebook)),
+                ContainerUpload(file=str(STACK_FILE), content=_literal(self.spec)),
             ],
             "mounts": [ContainerMounts(type="bind", source=self.kb_dir, target=str(KB_DIR), read_only=True)],
             "volumes": [ContainerVolumes(volume_name=self.volume_name, container_path=str(STATE_DIR))],
