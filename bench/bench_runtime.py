@@ -294,7 +294,8 @@ def report(runs: dict[str, dict], changes: int, load_before: float, load_after: 
         row(f"cold start of {agent}, started -> ready", [f"{r['per_agent'][agent]:.1f} s" for r in runs.values()])
     for agent in runs[modes[0]]["rss"]:
         row(f"idle RSS, {agent}", [f"{r['rss'][agent]:.0f} MiB" for r in runs.values()], "<= 150 MB")
-    row("`/outputs` req/s, 200 (body " + f"{runs[modes[0]]['size']} B)", [f"{r['rps_plain']:.0f}" for r in runs.values()])
+    size = runs[modes[0]]["size"]
+    row(f"`/outputs` req/s, 200 (body {size} B)", [f"{r['rps_plain']:.0f}" for r in runs.values()])
     row("`/outputs` req/s, `If-None-Match` -> 304", [f"{r['rps_etag']:.0f}" for r in runs.values()])
     lines += [
         "",

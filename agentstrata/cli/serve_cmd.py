@@ -40,7 +40,8 @@ def serve_command(
     transport: Optional[str] = typer.Option(None, "--transport", help=f"http or redis (env {TRANSPORT_ENV}; "
                                                                       "default http)."),
     redis_url: Optional[str] = typer.Option(None, "--redis-url", help=f"Redis URL (env {REDIS_URL_ENV})."),
-    max_payload: str = typer.Option("10MB", "--max-payload", help="Largest output or upstream payload: 10MB, 512KiB..."),
+    max_payload: str = typer.Option("10MB", "--max-payload",
+                                    help="Largest output or upstream payload: 10MB, 512KiB..."),
     debounce_ms: Optional[float] = typer.Option(
         None, "--debounce-ms", help=f"Input changes this close together (ms) make one run (env {DEBOUNCE_ENV}; "
                                     "default 10)."),
@@ -49,7 +50,7 @@ def serve_command(
     no_ui: bool = typer.Option(False, "--no-ui", help="Serve the JSON API only, without the marimo UI at /."),
     outputs_only: bool = typer.Option(
         os.environ.get(OUTPUTS_ONLY_ENV) == "1", "--outputs-only",
-        help=f"Run only the cells the outputs need, skipping display and side-effect cells (env {OUTPUTS_ONLY_ENV}=1)."),
+        help=f"Run only the cells the outputs need, not display or side-effect cells (env {OUTPUTS_ONLY_ENV}=1)."),
     log_level: str = typer.Option(os.environ.get(LOG_LEVEL_ENV, "info"), "--log-level", help="debug, info, warning."),
 ) -> None:
     """Host one agent: compute its outputs from its inputs, and serve them with its marimo UI."""

@@ -47,7 +47,8 @@ class OutputStore:
 
     def publish(self, produced: dict[str, OutputVersion]) -> dict[str, OutputVersion]:
         """Keep the produced outputs; persist and announce those whose version changed."""
-        changed = {n: r for n, r in produced.items() if (old := self._records.get(n)) is None or old.version != r.version}
+        changed = {name: record for name, record in produced.items()
+                   if (old := self._records.get(name)) is None or old.version != record.version}
         self.restored -= set(produced)
         for name, record in changed.items():
             self._records[name] = record

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from conftest import write_notebook
+from tests.runtime.conftest import write_notebook
 
 from agentstrata.runtime.agent_runner import AgentRunner, OutputBinding, run_in_daemon_thread
 from agentstrata.runtime.inputs import InputBoard

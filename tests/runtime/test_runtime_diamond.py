@@ -6,7 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import free_port, get_json, output_value, wait_ready, wait_until, write_notebook, write_stack
+from tests.runtime.conftest import (
+    free_port,
+    get_json,
+    output_value,
+    wait_ready,
+    wait_until,
+    write_notebook,
+    write_stack,
+)
 
 STACK = """
 stack:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import get_json, running_host, stack_config, wait_until, write_notebook, write_stack
+from tests.runtime.conftest import get_json, running_host, stack_config, wait_until, write_notebook, write_stack
 
 from agentstrata.runtime.encoding import encode_value
 
@@ -241,4 +241,5 @@ def test_a_notebook_that_does_not_parse_is_reported_with_its_line(project: Path)
         ready = get_json(f"{running.url}/ready")
     error = health["last_error"]
     assert (error["line"], error["exception"].split(":")[0]) == (line, "SyntaxError")
-    assert ready["ready"] is False and ready["missing"][0].startswith(f"first run failed: {notebook}:{line}: SyntaxError")
+    assert ready["ready"] is False
+    assert ready["missing"][0].startswith(f"first run failed: {notebook}:{line}: SyntaxError")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, STRATA, wait_until
+from tests.runtime.conftest import ROOT, STRATA, wait_until
 
 from agentstrata.loader import load_stack
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import STRATA, free_port, get_json, output_value, wait_until, write_notebook, write_stack
+from tests.runtime.conftest import STRATA, free_port, get_json, output_value, wait_until, write_notebook, write_stack
 
 from agentstrata.runtime.local.state import LocalPaths
 
@@ -292,7 +292,8 @@ def test_up_times_out_naming_the_input_an_agent_waits_for(tmp_path: Path, strata
     up = strata("up", "stack.yaml", "--timeout", "15")
     assert up.returncode == 1
     assert "agent 'base' (layer 0, http://127.0.0.1:" in up.stderr and ") not ready after 15s" in up.stderr
-    assert "input 'never' (env:STRATA_TEST_NEVER_SET): environment variable STRATA_TEST_NEVER_SET is not set" in up.stderr
+    assert ("input 'never' (env:STRATA_TEST_NEVER_SET): environment variable STRATA_TEST_NEVER_SET is not set"
+            in up.stderr)
 
 
 def test_down_cleans_up_after_a_supervisor_that_died(tmp_path: Path, strata: Strata) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from conftest import (
+from tests.runtime.conftest import (
+    free_port,
     get_json,
     output_value,
     running_host,
@@ -109,11 +110,8 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def stack_file(project: Path, source_port: int = 1, sink_port: int = 2) -> Path:
-    from conftest import free_port
-
-    return write_stack(project / "stack.yaml", STACK.format(source_port=source_port if source_port > 1 else free_port(),
-                                                            sink_port=sink_port if sink_port > 2 else free_port()))
+def stack_file(project: Path) -> Path:
+    return write_stack(project / "stack.yaml", STACK.format(source_port=free_port(), sink_port=free_port()))
 
 
 def set_data(project: Path, messages: list[str], numbers: list[int]) -> None:
@@ -145,9 +143,9 @@ def test_a_downstream_started_first_becomes_ready_once_its_upstream_appears(proj
     sink = serve("--stack", str(stack), "--agent", "sink", "--no-ui", port=_port(stack, "sink"), env=env(project))
     not_ready = wait_until(lambda: (r := httpx.get(f"{sink.url}/ready", timeout=2)).status_code == 503
                            and "unreachable" in json.dumps(r.json()) and r.json(), "the sink to report its upstream")
-    assert not_ready["missing"][0].startswith(
-        f"input 'entries' (agent:source.log_text): upstream source unreachable at http://127.0.0.1:{_port(stack, 'source')}"
-    )
+    url = f"http://127.0.0.1:{_port(stack, 'source')}"
+    expected = f"input 'entries' (agent:source.log_text): upstream source unreachable at {url}"
+    assert not_ready["missing"][0].startswith(expected)
     source = serve("--stack", str(stack), "--agent", "source", "--no-ui", port=_port(stack, "source"), env=env(project))
     wait_ready(source)
     wait_ready(sink)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import free_port, output_value, wait_ready, wait_until, write_notebook, write_stack
+from tests.runtime.conftest import free_port, output_value, wait_ready, wait_until, write_notebook, write_stack
 
 STACK = """
 stack:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import STRATA, output_value, wait_ready, write_notebook, write_stack
+from tests.runtime.conftest import STRATA, output_value, wait_ready, write_notebook, write_stack
 
 from agentstrata.cli.serve_cmd import parse_size
 from agentstrata.errors import StrataError

@@ -7,12 +7,13 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, running_host, stack_config, wait_until, write_notebook, write_stack
+from tests.runtime.conftest import free_port, running_host, stack_config, wait_until, write_notebook, write_stack
 from websockets.sync.client import connect
 
 STACK = """
@@ -94,8 +95,10 @@ class HeadlessChromium:
         self._connections = ExitStack()
 
     def open(self, url: str) -> None:
-        page = wait_until(lambda: httpx.put(f"http://127.0.0.1:{self.port}/json/new?{url}").json(), "chromium")
+        """A new tab, connected first and navigated then, so no early page event is missed."""
+        page = wait_until(lambda: httpx.put(f"http://127.0.0.1:{self.port}/json/new?about:blank").json(), "chromium")
         self.socket = self._connections.enter_context(connect(page["webSocketDebuggerUrl"], max_size=50_000_000))
+        self.call("Page.navigate", url=url)
 
     def call(self, method: str, **params: object) -> dict:
         self._ids += 1
@@ -105,9 +108,17 @@ class HeadlessChromium:
             if message.get("id") == self._ids:
                 return message["result"]
 
+    def evaluate(self, expression: str) -> str:
+        return str(self.call("Runtime.evaluate", expression=expression)["result"].get("value", ""))
+
     def text(self) -> str:
-        result = self.call("Runtime.evaluate", expression="document.body ? document.body.innerText : ''")
-        return result["result"].get("value", "")
+        return self.evaluate("document.body ? document.body.innerText : ''")
+
+    def diagnosis(self) -> str:
+        """What the page got to: its state, and the requests it made (to tell a hang from an error)."""
+        state = self.evaluate("location.href + ' ' + document.readyState")
+        requests = self.evaluate("performance.getEntriesByType('resource').length")
+        return f"page {state}, {requests} requests, text {self.text()[:200]!r}"
 
     def screenshot(self, path: Path) -> None:
         path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
@@ -127,16 +138,14 @@ def test_a_browser_renders_the_notebook_without_computing_outputs(tmp_path: Path
         with running_host(stack_config(project(tmp_path, edit=False), "shown", ui=True)) as running:
             wait_until(lambda: httpx.get(f"{running.url}/ready").status_code == 200, "ready")
             browser.open(f"{running.url}/")
-            try:
-                wait_until(lambda: "hello from the host" in browser.text(), "the notebook to render", timeout=60)
-            finally:
-                browser.screenshot(tmp_path / "ui.png")
-                print(f"screenshot: {tmp_path / 'ui.png'}; page text: {browser.text()[:500]!r}")
-                import threading, time as _t
-                print("DEBUG threads", threading.active_count(), [t.name for t in threading.enumerate()])
-                _s = _t.monotonic(); _r = httpx.get(f"{running.url}/", timeout=30); print("DEBUG GET /", _r.status_code, _t.monotonic() - _s)
-                print("DEBUG nav", browser.call("Runtime.evaluate", expression="JSON.stringify(performance.getEntriesByType('resource').map(e => [e.name, Math.round(e.duration)]).slice(0, 40))"))
-                print("DEBUG doc", browser.call("Runtime.evaluate", expression="document.readyState + ' ' + document.documentElement.outerHTML.length"))
+            deadline = time.monotonic() + 60
+            while "hello from the host" not in browser.text():
+                if time.monotonic() > deadline:
+                    browser.screenshot(tmp_path / "ui.png")
+                    pytest.fail(f"the notebook did not render in 60 s: {browser.diagnosis()} "
+                                f"(screenshot {tmp_path / 'ui.png'})")
+                time.sleep(0.2)
+            browser.screenshot(tmp_path / "ui.png")
             runs = httpx.get(f"{running.url}/health").json()["runs"]
     finally:
         browser.close()

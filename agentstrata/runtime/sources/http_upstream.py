@@ -131,7 +131,8 @@ class HttpUpstream:
                         self.inputs.too_large(output, len(body))
                         return None
                 if response.status_code != 200:
-                    self.inputs.refuse(output, f"HTTP {response.status_code}: {bytes(body[:300]).decode(errors='replace')}")
+                    answer = bytes(body[:300]).decode(errors="replace")
+                    self.inputs.refuse(output, f"HTTP {response.status_code}: {answer}")
                     return None
         except httpx.HTTPError as exc:
             self.inputs.refuse(output, f"fetch failed: {type(exc).__name__}: {exc}")
