@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Strata needs: the Docker engine and compose, Redis (tests),
-# debootstrap (the base image, built with no registry), graphviz (stack pictures).
+# debootstrap (the base image, built with no registry), graphviz (stack pictures), chromium
+# (the test that loads an agent's marimo UI in a real browser).
 set -euo pipefail
-packages=(docker.io docker-compose redis-server debootstrap graphviz)
+packages=(docker.io docker-compose redis-server debootstrap graphviz chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

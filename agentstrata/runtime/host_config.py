@@ -35,6 +35,8 @@ class UpstreamWant:
     output: str
     input: str
     transform: str = "identity"
+    #: User transforms import with the project root on sys.path, as the validator imports them.
+    root: Path | None = None
 
 
 @dataclass
@@ -143,7 +145,8 @@ def _config(
         if kind == "agent":
             producer, output = spec.source_agent  # type: ignore[misc]
             upstream = upstreams.setdefault(producer, Upstream(producer, upstream_url(producer, ports.get(producer))))
-            upstream.wants.append(UpstreamWant(output, spec.name, _transform(data_flow, producer, agent.name, output)))
+            transform = _transform(data_flow, producer, agent.name, output)
+            upstream.wants.append(UpstreamWant(output, spec.name, transform, root))
         elif kind == "file":
             files[spec.name] = spec.source_target
         else:

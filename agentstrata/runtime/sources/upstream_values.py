@@ -66,7 +66,7 @@ class UpstreamInputs:
             if want.output != output:
                 continue
             try:
-                transformed = apply_transform(want.transform, value)
+                transformed = apply_transform(want.transform, value, want.root)
             except TransformError as exc:
                 self.refuse(output, f"transform for input {want.input!r} failed: {exc}")
                 continue
