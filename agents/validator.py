@@ -16,33 +16,13 @@ def _():
 
 
 @app.cell
-def _(mo, re):
-    def upstream_output(agent, output, port, notebook):
-        """Standalone only: an upstream agent's output, from its service if it answers, else by
-        running its notebook here. In a stack the runtime injects inputs and this is never called."""
-        import importlib.util
-        import json
-        import os
-        import urllib.request
-        from pathlib import Path
+def _(mo):
+    from functools import partial as _partial
 
-        variable = "STRATA_UPSTREAM_" + re.sub(r"[^A-Za-z0-9]", "_", agent).upper() + "_URL"
-        base = os.environ.get(variable, f"http://127.0.0.1:{port}").rstrip("/")
-        try:
-            with urllib.request.urlopen(f"{base}/outputs/{output}", timeout=2) as response:
-                value = json.load(response)["value"]
-            print(f"{agent}.{output}: fetched from {base}")
-            return value
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-        path = Path(mo.notebook_dir()) / notebook
-        spec = importlib.util.spec_from_file_location(f"strata_upstream_{agent}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _, defs = module.app.run()
-        print(f"{agent}.{output}: {base} did not answer; computed by running {path.name} here")
-        return defs[output]
+    from agentstrata.standalone import upstream_output as _upstream_output
 
+    # Standalone only: in a stack the runtime injects every input and this is never called.
+    upstream_output = _partial(_upstream_output, notebook_dir=mo.notebook_dir())
     return (upstream_output,)
 
 
