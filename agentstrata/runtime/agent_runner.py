@@ -30,6 +30,7 @@ from agentstrata.runtime.inputs import InputBoard
 from agentstrata.runtime.notebook import CellFailure, Notebook, NotebookError
 from agentstrata.runtime.outputs import OutputStore
 from agentstrata.runtime.versions import OutputVersion, utc_now
+from agentstrata.runtime.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +127,7 @@ class AgentRunner:
         self.trigger()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel_and_wait(self._task)
 
     async def _loop(self) -> None:
         while True:

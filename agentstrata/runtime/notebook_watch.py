@@ -9,6 +9,8 @@ from pathlib import Path
 
 import watchfiles
 
+from agentstrata.runtime.tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 
@@ -26,9 +28,7 @@ class NotebookWatch:
         self._task = asyncio.create_task(self._watch(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel_and_wait(self._task)
 
     async def _watch(self) -> None:
         # Through the directory: editors (and marimo's own save) replace the file.

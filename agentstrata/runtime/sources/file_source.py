@@ -23,6 +23,7 @@ import yaml
 
 from agentstrata.runtime.inputs import InputBoard
 from agentstrata.runtime.versions import content_version
+from agentstrata.runtime.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,7 @@ class FileSource:
         self._task = asyncio.create_task(self._watch(self.resolve(self.raw_path).resolve()), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel_and_wait(self._task)
 
     async def _watch(self, path: Path) -> None:
         while True:

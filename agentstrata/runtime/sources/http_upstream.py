@@ -24,6 +24,7 @@ from agentstrata.runtime.backoff import Backoff
 from agentstrata.runtime.host_config import Upstream
 from agentstrata.runtime.inputs import InputBoard
 from agentstrata.runtime.sources.upstream_values import UpstreamInputs
+from agentstrata.runtime.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,7 @@ class HttpUpstream:
         self._task = asyncio.create_task(self._follow(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel_and_wait(self._task)
 
     async def _follow(self) -> None:
         backoff = Backoff()

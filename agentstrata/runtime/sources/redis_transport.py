@@ -26,6 +26,7 @@ from agentstrata.runtime.inputs import InputBoard
 from agentstrata.runtime.outputs import OutputStore
 from agentstrata.runtime.sources.upstream_values import UpstreamInputs
 from agentstrata.runtime.versions import OutputVersion
+from agentstrata.runtime.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,7 @@ class RedisPublisher:
         self._task = asyncio.create_task(self._publish(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel_and_wait(self._task)
 
     async def _publish(self) -> None:
         backoff = Backoff()
@@ -114,9 +113,7 @@ class RedisUpstream:
         self._task = asyncio.create_task(self._follow(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel_and_wait(self._task)
 
     async def _follow(self) -> None:
         backoff = Backoff()
