@@ -27,8 +27,10 @@ def _(Path, mo, os):
 
 @app.cell
 def _(yaml):
-    #: libyaml's loader when PyYAML has it: ~14x faster on session logs.
-    Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    # Strata's one reader of YAML from files: bounded (depth, size, alias expansion), it never crashes,
+    # hangs on a FIFO or builds objects from tags, whatever the KB holds.
+    from agentstrata.errors import SpecError
+    from agentstrata.yaml_source import compose, load_plain, read_text as read_file
 
     def yaml_problem(file, exc):
         """A YAML error as a located problem (file relative to the KB root, 1-based line)."""
@@ -44,21 +46,12 @@ def _(yaml):
             "message": f"invalid YAML: {reason}",
         }
 
-    def plain(value):
-        """YAML scalars that JSON lacks (dates, timestamps) become their ISO text."""
-        if isinstance(value, dict):
-            return {str(key): plain(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [plain(item) for item in value]
-        if hasattr(value, "isoformat"):
-            return value.isoformat()
-        return value
-
     def read_text(path, file, problems):
+        """A regular file's text (at most 8 MiB of UTF-8), or None and a problem."""
         try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append({"file": file, "line": None, "column": None, "message": f"cannot read: {exc}"})
+            return read_file(path, file)
+        except SpecError as exc:
+            problems.append({"file": file, "line": None, "column": None, "message": exc.diagnostics[0].message})
             return None
 
     def read_context(path, file, problems):
@@ -67,7 +60,7 @@ def _(yaml):
         if text is None:
             return {}
         try:
-            document = yaml.load(text, Loader=Loader)
+            document = load_plain(text)
         except yaml.YAMLError as exc:
             problems.append(yaml_problem(file, exc))
             return {}
@@ -78,12 +71,12 @@ def _(yaml):
                 {"file": file, "line": 1, "column": 1, "message": "expected a mapping of KEY: VALUE"}
             )
             return {}
-        return plain(document)
+        return {str(key): value for key, value in document.items()}
 
     def check_sessions(text, file, problems):
-        """Only reports broken YAML: the validator checks entries in depth."""
+        """Only reports YAML that cannot be read (as parse_yaml_log reads it): the validator checks entries."""
         try:
-            yaml.compose(text, Loader=Loader)
+            load_plain(text)
         except yaml.YAMLError as exc:
             problems.append(yaml_problem(file, exc))
 
@@ -118,7 +111,7 @@ def _(yaml):
                     check_sessions(text, sessions_file, problems)
         return contexts, logs, problems
 
-    return Loader, read_kb
+    return compose, read_kb
 
 
 @app.cell
@@ -128,10 +121,10 @@ def _(Path, kb_root, read_kb):
 
 
 @app.cell
-def _(Loader, kb_problems, kb_root, mo, session_log, workspace_context, yaml):
+def _(compose, kb_problems, kb_root, mo, session_log, workspace_context, yaml):
     def _entry_count(text):
         try:
-            root = yaml.compose(text, Loader=Loader)
+            root = compose(text)
         except yaml.YAMLError:
             return None
         return len(root.value) if isinstance(root, yaml.SequenceNode) else 0

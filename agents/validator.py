@@ -42,9 +42,10 @@ def _(upstream_output):
 
 @app.cell
 def _(datetime, timezone, yaml):
+    # Strata's one reader of YAML: bounded (depth, size), it never crashes on a session log.
+    from agentstrata.yaml_source import compose
+
     SEVERITY_ORDER = {"error": 0, "warning": 1}
-    #: libyaml's loader when PyYAML has it: ~20x faster at composing session logs.
-    Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     def problem(severity, code, workspace, file, line, message):
         location = f"{file}:{line}" if line is not None else file
@@ -109,7 +110,7 @@ def _(datetime, timezone, yaml):
                                     f"session log is a {type(text).__name__}, expected the YAML text"))
             return 0
         try:
-            root = yaml.compose(text, Loader=Loader)
+            root = compose(text)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             started = f"{exc.context} at line {exc.context_mark.line + 1}, " if exc.context and exc.context_mark else ""

@@ -19,13 +19,14 @@ from agentstrata.schema import AgentSpec
 from agentstrata.yaml_source import Path_
 
 if TYPE_CHECKING:
-    from agentstrata.notebook import CellInfo, NotebookInfo
+    from agentstrata.marimo_adapter.analysis import CellInfo, NotebookInfo
 
 
 def check_implementation(spec: LoadedSpec, agent: AgentSpec, loc: Path_) -> list[Diagnostic]:
     """S015-S022 for one agent (``loc`` is where it stands in ``spec``)."""
     # Imported on first use: marimo takes most of a second to import, and only notebooks need it.
-    from agentstrata.notebook import NotebookError, analyze
+    from agentstrata.marimo_adapter.analysis import analyze
+    from agentstrata.notebook_error import NotebookError
 
     here = loc + ("implementation", "path")
     path = spec.resolve(agent.implementation.path)

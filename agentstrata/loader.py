@@ -21,6 +21,8 @@ from agentstrata.schema import AgentFile, AgentSpec, StackFile, StackSpec
 from agentstrata.yaml_source import Located, Mark, Path_, display_path, parse, read_text, unusable
 
 PROJECT_MARKER = "cdktf.json"
+#: Schema errors located one by one at most (each may look for a "did you mean"); one more line counts the rest.
+MAX_SCHEMA_ERRORS = 1000
 _UNION_TAGS = {"AgentSpec", "AgentRef"}
 
 
@@ -120,7 +122,9 @@ def load(path: str | Path) -> Union[LoadedStack, LoadedAgent]:
         raise SpecError([Diagnostic(shown, mark.line, mark.col, "",
                                     "expected top-level 'stack:' (a stack file) or 'agent:' (an agent file)")])
     refs = _inline_refs(located, root)
-    model = _validate(StackFile, located.data, located.values, located.keys)
+    from agentstrata.targets import stack_file_model
+
+    model = _validate(stack_file_model(), located.data, located.values, located.keys)
     return LoadedStack(path, root, located.values, located.keys, refs, spec=model)
 
 
@@ -182,10 +186,15 @@ def _validate(model: type[BaseModel], data: Any, marks: dict[Path_, Mark], key_m
     except ValidationError as exc:
         located = LoadedSpec(Path("."), Path("."), marks, key_marks, {})
         diagnostics = []
-        for error in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        for error in errors[:MAX_SCHEMA_ERRORS]:
             loc = tuple(part for part in error["loc"] if part not in _UNION_TAGS)
             extra = error["type"] == "extra_forbidden"
             diagnostics.append(located.diagnostic(loc, _message(model, loc, error), key=extra))
+        if len(errors) > MAX_SCHEMA_ERRORS:
+            loc = tuple(part for part in errors[MAX_SCHEMA_ERRORS]["loc"] if part not in _UNION_TAGS)
+            diagnostics.append(located.diagnostic(loc, f"{len(errors) - MAX_SCHEMA_ERRORS} more schema errors "
+                                                  "from here on, not shown"))
         raise SpecError(_unique(diagnostics)) from None
 
 

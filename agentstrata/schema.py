@@ -261,61 +261,40 @@ class StackSpec(StrictModel):
         return next((a for a in self.agent_specs if a.name == name), None)
 
 
-class LocalDeployment(StrictModel):
-    workspace_path: str = Field(
-        default="~/.kb-conduit", description="The KB directory (KB_CONDUIT_ROOT); the env var overrides it."
-    )
-
-
-class DockerDeployment(StrictModel):
-    compose_file: str = Field(
-        default="docker-compose.generated.yaml", description="Where `strata export compose` writes."
-    )
-    workspace_path: str = Field(
-        default="~/.kb-conduit", description="Host KB directory, mounted read-only at /kb-conduit."
-    )
-    bind_address: str = Field(
-        default="127.0.0.1", description="Host address the agents' ports are published on."
-    )
-
-
-class KubernetesDeployment(StrictModel):
-    namespace: str = Field(
-        default="strata-agents",
-        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
-        max_length=63,
-        description="Namespace the agents run in.",
-    )
-
-
-Target = Literal["local", "docker", "kubernetes"]
-
-
 class Deployment(StrictModel):
-    target: Target = Field(default="local", description="The default target of this stack.")
-    local: LocalDeployment | None = None
-    docker: DockerDeployment | None = None
-    kubernetes: KubernetesDeployment | None = None
+    """The ``deployment:`` block: ``target`` and one optional sub-block per target.
+
+    The target registry (:func:`agentstrata.targets.deployment_model`) adds the sub-blocks, each
+    target's own settings model: this module knows no target by name.
+    """
+
+    target: str = Field(description="The default target of this stack.")
+
+    def _blocks(self) -> list[str]:
+        return [name for name in type(self).model_fields if name != "target"]
 
     @property
-    def allowed_targets(self) -> list[Target]:
-        """The default target plus every target with a sub-block, in a fixed order."""
-        named = {self.target} | {t for t in ("local", "docker", "kubernetes") if getattr(self, t) is not None}
-        return [t for t in ("local", "docker", "kubernetes") if t in named]  # type: ignore[misc]
+    def allowed_targets(self) -> list[str]:
+        """The default target plus every target with a sub-block, in registry order."""
+        return [name for name in self._blocks() if name == self.target or getattr(self, name) is not None]
 
-    def settings(self, target: Target) -> LocalDeployment | DockerDeployment | KubernetesDeployment:
+    def settings(self, target: str) -> BaseModel:
         """The target's sub-block, or its defaults where the file has none."""
         block = getattr(self, target)
         if block is not None:
             return block
-        return {"local": LocalDeployment, "docker": DockerDeployment, "kubernetes": KubernetesDeployment}[target]()
+        annotation = type(self).model_fields[target].annotation
+        model = next(a for a in getattr(annotation, "__args__", (annotation,)) if a is not type(None))
+        return model()
 
 
 class StackFile(StrictModel):
     """A stack file: top-level ``stack:`` and optionally ``deployment:``."""
 
+    # The model users get is :func:`agentstrata.targets.stack_file_model`, with every target's settings.
+
     stack: StackSpec
-    deployment: Deployment = Field(default_factory=Deployment)
+    deployment: Deployment
 
 
 class AgentFile(StrictModel):
@@ -328,8 +307,10 @@ def json_schema() -> dict[str, Any]:
     """One schema for both file kinds: a stack file or an agent file."""
     from pydantic.json_schema import models_json_schema
 
+    from agentstrata.targets import stack_file_model
+
     _, defs = models_json_schema(
-        [(StackFile, "validation"), (AgentFile, "validation")], ref_template="#/$defs/{model}"
+        [(stack_file_model(), "validation"), (AgentFile, "validation")], ref_template="#/$defs/{model}"
     )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -15,7 +15,9 @@ from agentstrata.contract import check_implementation
 from agentstrata.errors import Diagnostic
 from agentstrata.loader import LoadedAgent, LoadedSpec, LoadedStack
 from agentstrata.schema import AgentSpec
-from agentstrata.transforms import TransformError, resolve_transform
+from agentstrata.targets.base.start_order import upstreams
+from agentstrata.transforms import TransformError, check_transform, resolve_transform
+from agentstrata.wire import RESERVED_ENV, is_upstream_env_var, upstream_env_var
 from agentstrata.yaml_source import Path_
 
 #: Every rule, by code. Codes are stable: a retired rule keeps its code unused.
@@ -42,21 +44,36 @@ RULES: dict[str, str] = {
     "S020": "warning: every declared input is read or defined by the notebook",
     "S021": "warning: every name the notebook reads is defined by it, built in, or a declared input",
     "S022": "no name is defined by more than one cell of the notebook",
+    "S023": "an agent's env does not redefine a variable of the runtime's wire contract",
+    "S024": "the upstream agents of an agent map to distinct STRATA_UPSTREAM_<AGENT>_URL variables",
 }
+
+
+def all_rules() -> dict[str, str]:
+    """The validator's rules and every target's, by code."""
+    from agentstrata.targets import target_class, target_names
+
+    rules = dict(RULES)
+    for name in target_names():
+        rules.update(target_class(name).rules)
+    return rules
 
 Site = tuple[AgentSpec, Path_]
 
 
-def validate(loaded: Union[LoadedStack, LoadedAgent]) -> list[Diagnostic]:
-    """All findings for a loaded stack or agent file: errors first, then warnings, by file and line."""
+def validate(loaded: Union[LoadedStack, LoadedAgent], *, import_transforms: bool = False) -> list[Diagnostic]:
+    """All findings for a loaded stack or agent file: errors first, then warnings, by file and line.
+
+    Nothing from the files runs, unless ``import_transforms`` imports user transforms (S014).
+    """
     if isinstance(loaded, LoadedStack):
-        findings = validate_stack(loaded)
+        findings = validate_stack(loaded, import_transforms=import_transforms)
     else:
         findings = _agent_rules(loaded, loaded.agent, ("agent",), None)
     return sort_diagnostics(findings)
 
 
-def validate_stack(loaded: LoadedStack) -> list[Diagnostic]:
+def validate_stack(loaded: LoadedStack, *, import_transforms: bool = False) -> list[Diagnostic]:
     """All findings for a stack, unsorted."""
     sites: list[Site] = [(agent, ("stack", "agents", i)) for i, agent in enumerate(loaded.stack.agent_specs)]
     if not sites:
@@ -64,10 +81,38 @@ def validate_stack(loaded: LoadedStack) -> list[Diagnostic]:
     agents: dict[str, Site] = {}
     findings = list(_unique(loaded, sites, agents))
     findings += _cycles(loaded, agents)
-    findings += _data_flow(loaded, agents)
+    findings += _data_flow(loaded, agents, import_transforms)
     for agent, loc in sites:
         findings += _agent_rules(loaded, agent, loc, agents)
+        findings += _wire_env(loaded, agent, loc)
+    findings += _target_checks(loaded)
     return findings
+
+
+def _wire_env(loaded: LoadedStack, agent: AgentSpec, loc: Path_) -> Iterator[Diagnostic]:
+    """S023, S024: what every target sets for an agent, it must be able to set."""
+    for key in agent.env:
+        if key in RESERVED_ENV or is_upstream_env_var(key):
+            what = "the agent's state directory or KB" if key in RESERVED_ENV else "an upstream agent's URL"
+            yield loaded.diagnostic(loc + ("env", key), f"env {key!r} of agent {agent.name!r} is set by every "
+                                    f"target ({what}); remove it", "S023", key=True)
+    variables: dict[str, str] = {}
+    for upstream in upstreams(agent):
+        variable = upstream_env_var(upstream)
+        if variable in variables:
+            yield loaded.diagnostic(loc + ("name",), f"upstream agents {variables[variable]!r} and {upstream!r} of "
+                                    f"agent {agent.name!r} both map to {variable}; rename one", "S024")
+        variables[variable] = upstream
+
+
+def _target_checks(loaded: LoadedStack) -> list[Diagnostic]:
+    """Each allowed target's own checks, with its settings from the file (its module loads no bindings)."""
+    from agentstrata.targets import configured_target
+
+    found: list[Diagnostic] = []
+    for name in loaded.spec.deployment.allowed_targets:
+        found += configured_target(loaded, name).checks(loaded)
+    return found
 
 
 def sort_diagnostics(findings: list[Diagnostic]) -> list[Diagnostic]:
@@ -256,7 +301,7 @@ def _cycle_path(graph: dict[str, list[str]], start: str, members: set[str]) -> l
     raise AssertionError("a strongly connected component always has a cycle")
 
 
-def _data_flow(loaded: LoadedStack, agents: dict[str, Site]) -> Iterator[Diagnostic]:
+def _data_flow(loaded: LoadedStack, agents: dict[str, Site], import_transforms: bool) -> Iterator[Diagnostic]:
     """S012, S013, S014."""
     checked: dict[str, str | None] = {}
     for index, edge in enumerate(loaded.stack.data_flow):
@@ -272,15 +317,18 @@ def _data_flow(loaded: LoadedStack, agents: dict[str, Site]) -> Iterator[Diagnos
             yield loaded.diagnostic(here + ("data",), f"agent {edge.from_!r} declares no output {edge.data!r}"
                                     f"{_declared(producer[0])}", "S013")
         if edge.transform not in checked:
-            checked[edge.transform] = _transform_problem(edge.transform, loaded.root)
+            checked[edge.transform] = _transform_problem(edge.transform, loaded.root, import_transforms)
         if checked[edge.transform]:
             yield loaded.diagnostic(here + ("transform",), checked[edge.transform] or "", "S014")
 
 
-def _transform_problem(name: str, root: Path) -> str | None:
-    """Why ``name`` cannot be resolved, or None."""
+def _transform_problem(name: str, root: Path, import_transforms: bool) -> str | None:
+    """Why ``name`` cannot be resolved, or None: from its source alone, or by importing it when asked."""
     try:
-        resolve_transform(name, root)
+        if import_transforms:
+            resolve_transform(name, root)
+        else:
+            check_transform(name, root)
     except TransformError as exc:
         return str(exc)
     return None

@@ -1,13 +1,18 @@
 """Safe, located YAML: plain data plus the file position of every key and value.
 
-PyYAML's composer gives a node graph with positions and shares aliased nodes, so a
-"billion laughs" file composes in linear time; we build values ourselves from that graph,
-under a node budget, accepting only the core schema's tags. No Python object is ever
-constructed from a tag, and a duplicate key is an error rather than "last one wins".
+Every YAML that Strata reads from a file it was given (stack and agent files, the KB's files)
+goes through :func:`compose`: libyaml's own composer recurses without a limit (a deeply nested
+file crashes the process) and composes a huge flat file for seconds, so a pre-scan of the event
+stream refuses both first. We then build values ourselves from PyYAML's node graph, which shares
+aliased nodes, under a value budget, accepting only the core schema's tags: no Python object is
+ever constructed from a tag, a "billion laughs" is refused in linear time, and a duplicate key
+is an error rather than "last one wins".
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +23,16 @@ from agentstrata.errors import Diagnostic, SpecError
 
 #: Values built from one file at most; alias expansion past this is refused.
 MAX_NODES = 100_000
-#: Nesting depth at most; no spec needs more, and deep nesting is a stack-exhaustion vector.
+#: YAML nodes (keys and values) in one file at most, counted before composing. A document of
+#: MAX_NODES values holds at most about twice as many nodes, so this refuses early what the
+#: value budget would refuse late.
+MAX_TEXT_NODES = 2 * MAX_NODES
+#: Nesting depth at most (merge keys and aliases count); no spec needs more.
 MAX_DEPTH = 64
 #: Bytes read from one file at most.
 MAX_BYTES = 8 * 1024 * 1024
+#: Digits of an integer at most: Python refuses to convert longer decimal text, and no field needs them.
+MAX_INT_DIGITS = 4300
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -68,21 +79,54 @@ def unusable(file: str, message: str, line: int = 1, col: int = 1) -> SpecError:
     return SpecError([Diagnostic(file, line, col, "", message)], exit_code=2)
 
 
-def read_text(path: Path, shown: str) -> str:
-    """The file as text, or a located exit-2 error for unreadable, binary and non-UTF-8 files."""
+class RefusedYAML(yaml.MarkedYAMLError):
+    """Well-formed YAML that this loader refuses: too deep or too large, a tag, an alias bomb, a
+    duplicate key. A located ``yaml.YAMLError``, so callers handle it like a syntax error."""
+
+    def __init__(self, problem: str, mark: Any, path: Path_ = (), *, invalid: bool = False) -> None:
+        super().__init__(problem=problem, problem_mark=mark)
+        #: Where the refused value stands, for the errors that make a spec invalid rather than unusable.
+        self.path = path
+        self.exit_code = 1 if invalid else 2
+
+
+def read_regular_file(path: Path, shown: str, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or a located exit-2 error.
+
+    Opened non-blocking and checked on the open descriptor: a FIFO or a terminal (``/dev/stdin``)
+    is refused instead of blocking forever, and no rename between a check and the open can swap one in.
+    """
     try:
-        if path.is_dir():
-            raise unusable(shown, "is a directory, not a YAML file")
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except SpecError:
-        raise
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as exc:
         raise unusable(shown, f"cannot read file: {exc.strerror or exc}") from None
     except ValueError as exc:  # a path holding a NUL byte, e.g. from a `ref:` value
         raise unusable(shown, f"cannot read file: {exc}") from None
-    if len(raw) > MAX_BYTES:
-        raise unusable(shown, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise unusable(shown, "is a directory, not a YAML file")
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else ("a socket" if stat.S_ISSOCK(mode) else "a device")
+            raise unusable(shown, f"is {kind}, not a regular file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit and (chunk := os.read(fd, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise unusable(shown, f"cannot read file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks)
+    if len(raw) > limit:
+        raise unusable(shown, f"file is larger than {limit // (1024 * 1024)} MiB")
+    return raw
+
+
+def read_text(path: Path, shown: str) -> str:
+    """The file as text, or a located exit-2 error for unreadable, special, binary and non-UTF-8 files."""
+    raw = read_regular_file(path, shown)
     if b"\x00" in raw:
         raise unusable(shown, "binary file (contains NUL bytes), not YAML")
     try:
@@ -96,10 +140,62 @@ def read_text(path: Path, shown: str) -> str:
     return text
 
 
-def parse(text: str, shown: str) -> Located:
-    """Parse one YAML document into plain data with marks; exit-2 errors for anything not YAML."""
+def compose(text: str) -> yaml.Node | None:
+    """One YAML document as PyYAML's node graph (None when empty), composed by libyaml once a
+    pre-scan of its events has found it within MAX_DEPTH and MAX_TEXT_NODES.
+
+    Raises only ``yaml.YAMLError`` (``RefusedYAML`` past a limit), located by its ``problem_mark``.
+    """
+    _check_bounds(text)
+    return yaml.compose(text, Loader=_Loader)
+
+
+def _check_bounds(text: str) -> None:
+    """Walks libyaml's events (its parser keeps an explicit stack, so this never recurses)."""
+    parser = _Loader(text)
+    depth = nodes = documents = 0
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        while not isinstance(event := parser.get_event(), yaml.StreamEndEvent):
+            if isinstance(event, yaml.NodeEvent):
+                nodes += 1
+                if nodes > MAX_TEXT_NODES:
+                    raise RefusedYAML(f"document is too large: more than {MAX_TEXT_NODES} YAML nodes",
+                                      event.start_mark)
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        raise RefusedYAML(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    return  # the composer refuses a second document, right here
+    finally:
+        parser.dispose()
+
+
+def load_plain(text: str) -> Any:
+    """One YAML document as plain data (None when empty), read exactly as spec files are.
+
+    The one reader of KB files and session logs. Raises only ``yaml.YAMLError``, located.
+    """
+    node = compose(text)
+    return None if node is None else _Builder("").build(node, (), 0)
+
+
+def parse(text: str, shown: str) -> Located:
+    """Parse one YAML document into plain data with marks; located errors for anything not YAML."""
+    try:
+        node = compose(text)
+        if node is None:
+            raise unusable(shown, "empty file: expected a mapping with 'stack:' or 'agent:'")
+        builder = _Builder(shown)
+        data = builder.build(node, (), 0)
+    except RefusedYAML as exc:
+        mark = exc.problem_mark
+        raise SpecError([Diagnostic(shown, mark.line + 1, mark.column + 1, display_path(exc.path), exc.problem)],
+                        exit_code=exc.exit_code) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -107,13 +203,13 @@ def parse(text: str, shown: str) -> Located:
         raise unusable(shown, f"invalid YAML: {problem}", line, col) from None
     except yaml.YAMLError as exc:
         raise unusable(shown, f"invalid YAML: {exc}") from None
-    except RecursionError:
-        raise unusable(shown, f"invalid YAML: nested deeper than {MAX_DEPTH} levels") from None
-    if node is None:
-        raise unusable(shown, "empty file: expected a mapping with 'stack:' or 'agent:'")
-    builder = _Builder(shown)
-    data = builder.build(node, ())
     return Located(data, builder.values, builder.keys)
+
+
+def _excerpt(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` for a message, cut to about ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 class _Builder:
@@ -127,69 +223,70 @@ class _Builder:
     def _mark(self, node: yaml.Node, path: Path_) -> Mark:
         return Mark(self.shown, node.start_mark.line + 1, node.start_mark.column + 1, path)
 
-    def _fail(self, node: yaml.Node, message: str) -> SpecError:
-        return unusable(self.shown, message, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def build(self, node: yaml.Node, path: Path_) -> Any:
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        """The value of ``node``; ``depth`` counts the collections being built, merge sources included."""
         self.count += 1
         if self.count > MAX_NODES:
-            raise self._fail(node, f"document expands to more than {MAX_NODES} values (alias bomb?)")
-        if len(path) > MAX_DEPTH:
-            raise self._fail(node, f"nested deeper than {MAX_DEPTH} levels")
+            raise RefusedYAML(f"document expands to more than {MAX_NODES} values (alias bomb?)", node.start_mark)
         if id(node) in self.active:
-            raise self._fail(node, "recursive alias: a value contains itself")
-        self.values[path] = self._mark(node, path)
+            raise RefusedYAML("recursive alias: a value contains itself", node.start_mark)
+        # setdefault: a merge source is built at its mapping's path, and the mapping's own marks win.
+        self.values.setdefault(path, self._mark(node, path))
         if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
+            return self._scalar(node, path)
+        if depth >= MAX_DEPTH:
+            raise RefusedYAML(f"nested deeper than {MAX_DEPTH} levels (aliases and merge keys count)",
+                              node.start_mark)
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
                 if node.tag != _CORE + "seq":
-                    raise self._fail(node, f"tag {node.tag!r} is not allowed")
-                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+                    raise RefusedYAML(f"tag {node.tag!r} is not allowed", node.start_mark)
+                return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
             if node.tag != _CORE + "map":
-                raise self._fail(node, f"tag {node.tag!r} is not allowed")
-            return self._mapping(node, path)
+                raise RefusedYAML(f"tag {node.tag!r} is not allowed", node.start_mark)
+            return self._mapping(node, path, depth)
         finally:
             self.active.discard(id(node))
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
         if node.tag not in _SCALAR_TAGS:
-            raise self._fail(node, f"tag {node.tag!r} is not allowed")
-        if node.tag == _CORE + "timestamp":
+            raise RefusedYAML(f"tag {node.tag!r} is not allowed", node.start_mark)
+        if node.tag == _CORE + "str" or node.tag == _CORE + "timestamp":
             return node.value  # specs hold no dates: keep what was written
+        if node.tag == _CORE + "int" and len(node.value) > MAX_INT_DIGITS:
+            raise RefusedYAML(f"integer too large: {len(node.value)} characters, at most {MAX_INT_DIGITS}",
+                              node.start_mark, path, invalid=True)
         try:
             return _SCALARS.yaml_constructors[node.tag](_SCALARS, node)
         except (ValueError, LookupError, TypeError, OverflowError):
             # PyYAML's resolver admits some values its constructors reject ('0b_', '!!int abc').
-            raise self._fail(node, f"invalid {node.tag.removeprefix(_CORE)} value {node.value!r}") from None
+            kind = node.tag.removeprefix(_CORE)
+            raise RefusedYAML(f"invalid {kind} value {_excerpt(node.value)}", node.start_mark) from None
 
-    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         explicit: set[Any] = set()
-        merged: list[tuple[yaml.MappingNode, Path_]] = []
+        merged: list[yaml.MappingNode] = []
         for key_node, value_node in node.value:
             if key_node.tag == _CORE + "merge":
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for source in sources:
                     if not isinstance(source, yaml.MappingNode):
-                        raise self._fail(source, "merge key '<<' takes a mapping or a list of mappings")
-                    merged.append((source, path))
+                        raise RefusedYAML("merge key '<<' takes a mapping or a list of mappings", source.start_mark)
+                    merged.append(source)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
-                raise self._fail(key_node, "keys must be plain scalars")
-            key = self._scalar(key_node)
+                raise RefusedYAML("keys must be plain scalars", key_node.start_mark)
+            key = self._scalar(key_node, path)
             if key in explicit:
-                raise SpecError(
-                    [Diagnostic(self.shown, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                                display_path(path + (key,)), f"duplicate key {key!r}")],
-                    exit_code=1,
-                )
+                raise RefusedYAML(f"duplicate key {_excerpt(key)}", key_node.start_mark, path + (key,),
+                                  invalid=True)
             explicit.add(key)
-            self.keys[path + (key,)] = self._mark(key_node, path + (key,))
-            result[key] = self.build(value_node, path + (key,))
-        for source, source_path in merged:
-            for key, value in self.build(source, source_path).items():
+            self.keys.setdefault(path + (key,), self._mark(key_node, path + (key,)))
+            result[key] = self.build(value_node, path + (key,), depth + 1)
+        for source in merged:
+            # A merge source is built inside this mapping's build: it counts as one level deeper.
+            for key, value in self.build(source, path, depth + 1).items():
                 result.setdefault(key, value)
         return result
-

@@ -27,7 +27,7 @@ import yaml
 from agentstrata.deploy.base_image import BASE_IMAGE
 from agentstrata.deploy.layout import checkout_layout
 from agentstrata.deploy.readiness import wait_until_ready
-from agentstrata.export.compose_tool import find_compose
+from agentstrata.targets.docker.compose_tool import find_compose
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"

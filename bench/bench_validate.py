@@ -141,7 +141,7 @@ t0 = time.perf_counter()
 from agentstrata.loader import load
 from agentstrata.validate import validate
 t1 = time.perf_counter()
-import agentstrata.notebook
+import agentstrata.marimo_adapter.analysis
 t2 = time.perf_counter()
 loaded = load({str(stack)!r})
 t3 = time.perf_counter()

@@ -6,13 +6,13 @@ from pydantic import ValidationError
 from agentstrata.schema import (
     AgentRef,
     AgentSpec,
-    Deployment,
-    DockerDeployment,
     Resources,
     StackSpec,
     dns_label,
     json_schema,
 )
+from agentstrata.targets import deployment_model
+from agentstrata.targets.docker.settings import DockerDeployment
 
 
 def _agent(name: str, **extra: object) -> dict:
@@ -79,7 +79,7 @@ def test_sources_are_parsed():
 
 
 def test_deployment_allows_its_target_and_each_sub_block():
-    deployment = Deployment.model_validate({"target": "docker", "kubernetes": {"namespace": "ns"}})
+    deployment = deployment_model().model_validate({"target": "docker", "kubernetes": {"namespace": "ns"}})
     assert deployment.allowed_targets == ["docker", "kubernetes"]
     assert deployment.settings("docker") == DockerDeployment()
 

@@ -250,11 +250,11 @@ def test_s014_transforms_are_known(project: Path):
     ]
 
 
-def test_s014_user_transforms_must_import(project: Path):
+def test_s014_user_transforms_must_be_found(project: Path):
     stack = edit('transform: "parse_yaml_log"', 'transform: "no_such_module:fix"')
     assert findings(project, stack) == [
-        "stack.yaml:51:18: stack.data_flow[0].transform: transform 'no_such_module:fix': cannot import "
-        "'no_such_module': No module named 'no_such_module' [S014]"
+        "stack.yaml:51:18: stack.data_flow[0].transform: transform 'no_such_module:fix': no module "
+        "'no_such_module' in the project root or on sys.path [S014]"
     ]
 
 
@@ -361,6 +361,29 @@ def test_s022_names_are_defined_once(project: Path):
     assert findings(project) == [
         "stack.yaml:33:15: stack.agents[2].implementation.path: nb/top.py: 'report' is defined by more than one "
         "cell (lines 8, 14): marimo refuses to run the notebook [S022]"
+    ]
+
+
+def test_s023_an_agent_env_may_not_redefine_the_wire_contract(project: Path):
+    stack = edit('        path: "nb/base.py"\n', '        path: "nb/base.py"\n      env:\n        STRATA_STATE_DIR: "/x"\n'
+                 '        STRATA_UPSTREAM_TOP_URL: "http://x"\n')
+    assert findings(project, stack) == [
+        "stack.yaml:9:9: stack.agents[0].env.STRATA_STATE_DIR: env 'STRATA_STATE_DIR' of agent 'base' is set by "
+        "every target (the agent's state directory or KB); remove it [S023]",
+        "stack.yaml:10:9: stack.agents[0].env.STRATA_UPSTREAM_TOP_URL: env 'STRATA_UPSTREAM_TOP_URL' of agent "
+        "'base' is set by every target (an upstream agent's URL); remove it [S023]",
+    ]
+
+
+def test_s024_upstreams_map_to_distinct_variables(project: Path):
+    stack = STACK.replace('name: "base"', 'name: "kb-base"').replace('agent:base.log', 'agent:kb-base.log')
+    stack = stack.replace('agent_name: "base"', 'agent_name: "kb-base"').replace('from: "base"', 'from: "kb-base"')
+    stack = edit('    - name: "reader"\n', '    - name: "kb_base"\n      layer: 0\n      implementation:\n'
+                 '        path: "nb/base.py"\n    - name: "reader"\n', stack)
+    stack = edit('            log: "history"\n', '            log: "history"\n        - agent_name: "kb_base"\n', stack)
+    assert [f for f in findings(project, stack) if f.endswith("[S024]")] == [
+        "stack.yaml:17:13: stack.agents[2].name: upstream agents 'kb-base' and 'kb_base' of agent 'reader' both map "
+        "to STRATA_UPSTREAM_KB_BASE_URL; rename one [S024]"
     ]
 
 

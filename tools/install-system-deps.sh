@@ -3,7 +3,7 @@
 # debootstrap (the base image, built with no registry), graphviz (stack pictures), chromium
 # (the test that loads an agent's marimo UI in a real browser).
 set -euo pipefail
-packages=(docker.io docker-compose redis-server debootstrap graphviz chromium)
+packages=(docker.io docker-compose redis-server debootstrap graphviz chromium systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,13 +10,14 @@ from agentstrata.errors import StrataError
 # Each module registers its commands on `app` when imported.
 from agentstrata.cli import schema_cmd  # noqa: E402,F401
 from agentstrata.cli import serve_cmd  # noqa: E402,F401
-from agentstrata.cli import up_cmd  # noqa: E402,F401
+from agentstrata.cli import status_cmd  # noqa: E402,F401
 from agentstrata.cli import validate_cmd  # noqa: E402,F401
 from agentstrata.cli import synth_cmd  # noqa: E402,F401
 from agentstrata.cli import graph_cmd  # noqa: E402,F401
 from agentstrata.cli import setup_cmd  # noqa: E402,F401
 from agentstrata.cli import export_cmd  # noqa: E402,F401
 from agentstrata.cli import deploy_cmd  # noqa: E402,F401
+from agentstrata.cli import cluster_cmd  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``strata deploy`` and ``strata destroy``: a stack on its Docker target, through cdktf."""
+"""``strata deploy``/``up`` and ``strata destroy``/``down``: a stack on a target, through the target interface."""
 
 from __future__ import annotations
 
@@ -12,74 +12,93 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from agentstrata.cli.app import app, err, out
-from agentstrata.errors import StrataError
+from agentstrata.cli.target_choice import STACK_HELP, TARGET_HELP, stack_and_target
+from agentstrata.targets import DEFAULT_TARGET
+from agentstrata.targets.base.results import DeployResult, DestroyResult
 
-STACKS_DIR = Path("stacks")
-
-_STACK_HELP = "The stack file; default: the only stack file in ./stacks."
-_TARGET_HELP = "Terraform target; default: the file's deployment.target."
+_UP_TARGET_HELP = f"The target; default: {DEFAULT_TARGET}."
+_READY_HELP = "Seconds to wait for every agent's /ready."
 
 
 @app.command("deploy")
 def deploy_command(
-    stack: Optional[Path] = typer.Argument(None, help=_STACK_HELP, show_default=False),
-    target: Optional[str] = typer.Option(None, "--target", help=_TARGET_HELP),
-    ready_timeout: float = typer.Option(180.0, "--ready-timeout", help="Seconds to wait for every /ready."),
+    stack: Optional[Path] = typer.Argument(None, help=STACK_HELP, show_default=False),
+    target: Optional[str] = typer.Option(None, "--target", help=TARGET_HELP),
+    ready_timeout: float = typer.Option(180.0, "--ready-timeout", help=_READY_HELP),
 ) -> None:
-    """Deploy a stack: set up the toolchain, apply with cdktf, wait until every agent is ready."""
-    from agentstrata.deploy.deploy import deploy
+    """Deploy a stack: set up what its target needs, create its agents, wait until every one is ready."""
+    _deploy(stack, target, None, ready_timeout)
 
+
+@app.command("up")
+def up_command(
+    stack: Path = typer.Argument(..., help="The stack file."),
+    target: Optional[str] = typer.Option(None, "--target", help=_UP_TARGET_HELP),
+    timeout: float = typer.Option(120.0, "--timeout", help=_READY_HELP),
+) -> None:
+    """Start every agent of the stack (by default as local processes) and wait until all are ready."""
+    _deploy(stack, target, DEFAULT_TARGET, timeout)
+
+
+@app.command("destroy")
+def destroy_command(
+    stack: Optional[Path] = typer.Argument(None, help=STACK_HELP, show_default=False),
+    target: Optional[str] = typer.Option(None, "--target", help=TARGET_HELP),
+    purge: bool = typer.Option(False, "--purge", help="Also remove the agents' state."),
+) -> None:
+    """Tear a deployed stack down; the agents' state is kept unless --purge."""
+    _destroy(stack, target, None, purge)
+
+
+@app.command("down")
+def down_command(
+    stack: Path = typer.Argument(..., help="The stack file."),
+    target: Optional[str] = typer.Option(None, "--target", help=_UP_TARGET_HELP),
+    purge: bool = typer.Option(False, "--purge", help="Also remove the agents' state."),
+) -> None:
+    """Stop every agent of the stack (dependants first); `strata destroy` with `up`'s default target."""
+    _destroy(stack, target, DEFAULT_TARGET, purge)
+
+
+def _deploy(stack: Path | None, target: str | None, default: str | None, ready_timeout: float) -> None:
     start = time.monotonic()
-    result = deploy(_stack_file(stack), target, err, ready_timeout=ready_timeout)
+    loaded, chosen = stack_and_target(stack, target, default=default, validate=True)
+    result = chosen.deploy(loaded, err, ready_timeout=ready_timeout)
     for note in result.notes:
         err.print(f"note: {note}", markup=False, highlight=False)
-    table = Table(title=f"{result.stack_id}: ready in {time.monotonic() - start:.1f} s", title_justify="left")
-    for column in ("agent", "layer", "url", "container", "/ready"):
+    _print_table(_deployed_table(result, time.monotonic() - start))
+
+
+def _destroy(stack: Path | None, target: str | None, default: str | None, purge: bool) -> None:
+    start = time.monotonic()
+    loaded, chosen = stack_and_target(stack, target, default=default)
+    result = chosen.destroy(loaded, err, purge=purge)
+    _print_destroyed(result, time.monotonic() - start)
+
+
+def _deployed_table(result: DeployResult, seconds: float) -> Table:
+    table = Table(title=f"{result.stack_id}: ready in {seconds:.1f} s", title_justify="left")
+    for column in ("agent", "layer", "url", result.runs_as, "/ready"):
         table.add_column(column)
     for agent in result.agents:
-        status = agent.readiness.describe() if agent.readiness else "unknown"
-        table.add_row(agent.name, str(agent.layer), agent.url, agent.container, status)
+        table.add_row(agent.name, str(agent.layer), agent.url, agent.runs_as, agent.ready)
+    return table
+
+
+def _print_table(table: Table) -> None:
     # Piped output is never cut short: it gets as wide as the table needs (a terminal keeps its width).
     needed = Measurement.get(out, out.options.update_width(10_000), table).maximum
     (out if out.is_terminal or needed <= out.width else Console(file=out.file, width=needed)).print(table)
 
 
-@app.command("destroy")
-def destroy_command(
-    stack: Optional[Path] = typer.Argument(None, help=_STACK_HELP, show_default=False),
-    target: Optional[str] = typer.Option(None, "--target", help=_TARGET_HELP),
-    purge: bool = typer.Option(False, "--purge", help="Also remove the agents' state volumes."),
-) -> None:
-    """Tear a deployed stack down; the agents' state volumes are kept unless --purge."""
-    from agentstrata.deploy.deploy import destroy
-
-    start = time.monotonic()
-    result = destroy(_stack_file(stack), target, err, purge=purge)
+def _print_destroyed(result: DestroyResult, seconds: float) -> None:
     for note in result.notes:
         err.print(f"note: {note}", markup=False, highlight=False)
-    out.print(f"{result.stack_id}: destroyed in {time.monotonic() - start:.1f} s", highlight=False)
-    if result.kept_volumes:
-        out.print(f"kept state volumes (remove with --purge): {', '.join(result.kept_volumes)}", highlight=False)
-    if result.removed_volumes:
-        out.print(f"removed state volumes: {', '.join(result.removed_volumes)}", highlight=False)
-
-
-def _stack_file(given: Path | None) -> Path:
-    """The stack file given, else the only one in ./stacks (a file with top-level ``stack:``)."""
-    if given is not None:
-        return given
-    import yaml
-
-    found = []
-    for path in sorted(STACKS_DIR.glob("*.y*ml")):
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue
-        if isinstance(document, dict) and "stack" in document:
-            found.append(path)
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise StrataError(f"no stack file in {STACKS_DIR}/; give one: strata deploy path/to/stack.yaml")
-    raise StrataError(f"several stack files in {STACKS_DIR}/ ({', '.join(map(str, found))}); give one of them")
+    if not result.was_up:
+        err.print(f"{result.stack_id} is not up", markup=False, highlight=False)
+    else:
+        out.print(f"{result.stack_id}: destroyed in {seconds:.1f} s", highlight=False)
+    if result.kept:
+        out.print(f"kept the agents' state (remove with --purge): {', '.join(result.kept)}", highlight=False)
+    if result.removed:
+        out.print(f"removed the agents' state: {', '.join(result.removed)}", highlight=False)

@@ -1,4 +1,4 @@
-"""``strata export compose``: a stack's Docker containers as a docker-compose file."""
+"""``strata export FORMAT STACK``: deployment code for tools other than Terraform, written by the target that owns it."""
 
 from __future__ import annotations
 
@@ -8,26 +8,25 @@ from typing import Optional
 import typer
 
 from agentstrata.cli.app import app, err
-
-export_app = typer.Typer(
-    name="export",
-    help="Generate deployment code from a stack file, for tools other than Terraform.",
-    no_args_is_help=True,
-)
-app.add_typer(export_app, name="export")
+from agentstrata.cli.target_choice import stack_and_target
+from agentstrata.errors import StrataError
+from agentstrata.targets import target_class, target_names
 
 
-@export_app.command("compose")
-def compose_command(
+@app.command("export")
+def export_command(
+    fmt: str = typer.Argument(..., metavar="FORMAT", help="What to write: each target lists its formats "
+                              "(`strata export --help`)."),
     stack: Path = typer.Argument(..., help="The stack file."),
-    out: Optional[Path] = typer.Option(
-        None, "--out", "-o", help="Where to write (default: the stack's deployment.docker.compose_file)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write (default: the target's own "
+                                       "setting, e.g. deployment.docker.compose_file)."),
 ) -> None:
-    """Write the docker-compose file equivalent to the stack's Docker target."""
-    from agentstrata.export.compose import export_compose
-
-    written = export_compose(stack, out)
-    err.print(f"wrote {written.compose_file} (services: {', '.join(written.document['services'])})",
-              markup=False, highlight=False)
-    folder = next(iter(written.spec_files.values())).parent
-    err.print(f"wrote {folder}/ (the stack file of each container)", markup=False, highlight=False)
+    """Generate deployment code from a stack file (compose for the docker target, systemd units for local...)."""
+    owners = {fmt_name: name for name in target_names() for fmt_name in target_class(name).exports}
+    if fmt not in owners:
+        known = ", ".join(f"{f} ({t})" for f, t in owners.items())
+        raise StrataError(f"no export format {fmt!r} (formats: {known})", 2)
+    loaded, target = stack_and_target(stack, owners[fmt], validate=True)
+    result = target.export(loaded, fmt, out)
+    for line in result.summary:
+        err.print(line, markup=False, highlight=False)

@@ -13,11 +13,13 @@ import typer
 
 from agentstrata.cli.app import app
 from agentstrata.errors import StrataError
+from agentstrata.runtime.transports import DEFAULT_TRANSPORT, TRANSPORT_URL_ENV, TRANSPORTS, transport_for
 
 if TYPE_CHECKING:
     from agentstrata.runtime.host_config import HostConfig
 
 TRANSPORT_ENV = "STRATA_TRANSPORT"
+#: The older name of STRATA_TRANSPORT_URL, from when Redis was the only transport with an address.
 REDIS_URL_ENV = "STRATA_REDIS_URL"
 LOG_LEVEL_ENV = "STRATA_LOG_LEVEL"
 OUTPUTS_ONLY_ENV = "STRATA_OUTPUTS_ONLY"
@@ -37,9 +39,12 @@ def serve_command(
     inputs: list[str] = typer.Option([], "--input", help="Lone notebook: an input value, name=JSON (repeatable)."),
     outputs: list[str] = typer.Option([], "--output", help="Lone notebook: an output variable (repeatable; "
                                                           "default: its public JSON-encodable definitions)."),
-    transport: Optional[str] = typer.Option(None, "--transport", help=f"http or redis (env {TRANSPORT_ENV}; "
-                                                                      "default http)."),
-    redis_url: Optional[str] = typer.Option(None, "--redis-url", help=f"Redis URL (env {REDIS_URL_ENV})."),
+    transport: Optional[str] = typer.Option(
+        None, "--transport", help=f"How versions travel between agents: {' or '.join(TRANSPORTS)} "
+                                  f"(env {TRANSPORT_ENV}; default {DEFAULT_TRANSPORT})."),
+    transport_url: Optional[str] = typer.Option(
+        None, "--transport-url", "--redis-url",
+        help=f"The transport's own address, e.g. the Redis server's URL (env {TRANSPORT_URL_ENV} or {REDIS_URL_ENV})."),
     max_payload: str = typer.Option("10MB", "--max-payload",
                                     help="Largest output or upstream payload: 10MB, 512KiB..."),
     debounce_ms: Optional[float] = typer.Option(
@@ -59,22 +64,17 @@ def serve_command(
 
     _configure_logging(log_level)
     config = _host_config(target, stack, agent, port, inputs, outputs)
-    kind = (transport or os.environ.get(TRANSPORT_ENV) or "http").lower()
-    if kind not in ("http", "redis"):
-        raise StrataError(f"--transport: expected 'http' or 'redis', got {kind!r}")
-    url = redis_url or os.environ.get(REDIS_URL_ENV)
-    if kind == "redis" and not url:
-        raise StrataError(f"--transport redis needs --redis-url or {REDIS_URL_ENV}")
     config.options = HostOptions(
         max_payload=parse_size(max_payload, "--max-payload"),
         debounce=max(debounce_ms if debounce_ms is not None else _env_number(DEBOUNCE_ENV, 10.0), 0.0) / 1000,
-        transport=kind,
-        redis_url=url,
+        transport=(transport or os.environ.get(TRANSPORT_ENV) or DEFAULT_TRANSPORT).lower(),
+        transport_url=transport_url or os.environ.get(TRANSPORT_URL_ENV) or os.environ.get(REDIS_URL_ENV),
         session_ttl=session_ttl,
         upstream_wait=max(upstream_wait, 0.0),
         ui=not no_ui,
         outputs_only=outputs_only,
     )
+    transport_for(config.options)  # an unknown transport, or one without its address, fails before the port is taken
     serve(config, host=host, port=port or config.port)
 
 

@@ -1,19 +1,24 @@
-"""``strata setup``: everything a deploy needs on this machine, each part skipped when done."""
+"""``strata setup``: everything the targets need on this machine, each part skipped when done."""
 
 from __future__ import annotations
 
 import time
+from typing import Optional
+
+import typer
 
 from agentstrata.cli.app import app, err
-from agentstrata.deploy.layout import checkout_layout
-from agentstrata.deploy.prepare import prepare
-from agentstrata.deploy.steps import StepRunner
+from agentstrata.targets import target_class, target_names
 
 
 @app.command("setup")
-def setup_command() -> None:
-    """Set up the deploy toolchain: Docker engine, OpenTofu and providers, cdktf CLI, images."""
+def setup_command(
+    target: Optional[list[str]] = typer.Option(None, "--target", help="Only this target's toolchain (repeatable)."),
+) -> None:
+    """Set up the deploy toolchain of every target: Docker engine, OpenTofu and providers, cdktf CLI, images."""
     start = time.monotonic()
-    layout = checkout_layout()
-    prepare(layout, StepRunner(layout.logs, console=err))
-    err.print(f"setup done in {time.monotonic() - start:.1f} s (logs in {layout.logs})", highlight=False)
+    for name in target or target_names():
+        chosen = target_class(name)
+        if chosen.unavailable is None:
+            chosen.setup_toolchain(err)
+    err.print(f"setup done in {time.monotonic() - start:.1f} s", highlight=False)

@@ -5,6 +5,7 @@ Exit 0: written; 1: the stack is invalid (the validator's located errors); 2: un
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -26,9 +27,9 @@ def synth_command(
 ) -> None:
     """Synthesize a stack file into Terraform JSON (one stack per target, under OUT/stacks/)."""
     # cdktf and the provider bindings load only for this command.
-    from agentstrata.constructs.project import synth_file
+    from agentstrata.constructs.project import environment_props, synth_file
 
-    result = synth_file(path, target, outdir)
+    result = synth_file(path, target, outdir, props=environment_props(os.environ))
     for line in [*result.notes, *(d.format() for d in result.warnings)]:
         err.print(line, markup=False, highlight=False)
     for name in result.stacks:

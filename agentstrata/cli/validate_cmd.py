@@ -1,7 +1,8 @@
 """``strata validate PATH...``: check stack and agent files, their rules and their notebooks.
 
 Exit 0: valid (warnings allowed); 1: invalid; 2: unusable input (unreadable, not YAML, not a
-mapping). With several paths, the highest code wins.
+mapping). With several paths, the highest code wins. Nothing from the files runs: user transforms
+are read, not imported, unless ``--import-transforms`` says otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import typer
 from agentstrata.cli.app import app, out
 from agentstrata.errors import Diagnostic, SpecError
 from agentstrata.loader import load, shown_path
+from agentstrata.transforms import IMPORT_OPTION
 from agentstrata.validate import sort_diagnostics, validate
 
 
@@ -25,10 +27,10 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-def check_file(path: Path) -> tuple[list[Diagnostic], int]:
+def check_file(path: Path, *, import_transforms: bool = False) -> tuple[list[Diagnostic], int]:
     """The findings for one file and its exit code (0 valid, 1 invalid, 2 unusable)."""
     try:
-        findings = validate(load(path))
+        findings = validate(load(path), import_transforms=import_transforms)
     except SpecError as exc:
         return sort_diagnostics(exc.diagnostics), exc.exit_code
     return findings, int(any(d.severity == "error" for d in findings))
@@ -42,12 +44,17 @@ def validate_command(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="'text' for people, 'json' for CI.")
     ] = OutputFormat.text,
+    import_transforms: Annotated[
+        bool,
+        typer.Option(IMPORT_OPTION, help="Import each user transform's module to check it: this RUNS that "
+                     "module's code. Without it, transforms are checked from their source, running nothing."),
+    ] = False,
 ) -> None:
     """Validate stack and agent files: schema, rules, and each agent's notebook contract."""
     # One run builds many small objects (YAML marks, syntax trees) that live until the process exits;
     # the cyclic collector would traverse them again and again: off, a 1,000-agent stack loads twice as fast.
     gc.disable()
-    results = [(path, *check_file(path)) for path in paths]
+    results = [(path, *check_file(path, import_transforms=import_transforms)) for path in paths]
     errors = sum(d.severity == "error" for _, found, _ in results for d in found)
     warnings = sum(d.severity == "warning" for _, found, _ in results for d in found)
     code = max(c for _, _, c in results)

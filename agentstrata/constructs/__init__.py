@@ -29,14 +29,14 @@ from agentstrata.constructs import bindings  # noqa: F401
 if TYPE_CHECKING:
     from agentstrata.constructs.agent_stack import AgentStack
     from agentstrata.constructs.marimo_agent import MarimoAgent
-    from agentstrata.constructs.targets.base import Target
-    from agentstrata.constructs.targets.docker import DockerTarget
+    from agentstrata.targets.base.target import Target
+    from agentstrata.targets.docker import DockerTarget
 
 _EXPORTS = {
     "AgentStack": "agentstrata.constructs.agent_stack",
     "MarimoAgent": "agentstrata.constructs.marimo_agent",
-    "Target": "agentstrata.constructs.targets.base",
-    "DockerTarget": "agentstrata.constructs.targets.docker",
+    "Target": "agentstrata.targets.base.target",
+    "DockerTarget": "agentstrata.targets.docker",
 }
 
 __all__ = ["AgentStack", "DockerTarget", "MarimoAgent", "Target"]

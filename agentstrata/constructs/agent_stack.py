@@ -18,15 +18,15 @@ from agentstrata.constructs.call_site import CallSite, build, caller
 from agentstrata.constructs.composition import Composition
 from agentstrata.constructs.marimo_agent import MarimoAgent
 from agentstrata.constructs.stack_source import StackSource
-from agentstrata.constructs.state_backend import backend_path
+from agentstrata.deploy.state_backend import backend_path
 from agentstrata.constructs.target_resources import TargetResources
-from agentstrata.constructs.targets import target_class, terraform_target
+from agentstrata.targets import chosen_target, configured_target
 from agentstrata.errors import Diagnostic, SpecError, StrataError
 from agentstrata.loader import project_root
 from agentstrata.schema import AgentSpec, InputSpec, OutputSpec, Policies, StackSpec
 
 if TYPE_CHECKING:
-    from agentstrata.constructs.targets.base import Target
+    from agentstrata.targets.base.terraform_target import TerraformTarget as Target
 
 #: Agents' constructs are named after them; cdktf names the stack's backend construct "backend".
 RESERVED_NAMES = {"backend": "the construct id cdktf gives the stack's Terraform backend"}
@@ -91,9 +91,14 @@ class AgentStack(TargetResources, TerraformStack):
                     for a in source.loaded.stack.agent_specs if a.name in RESERVED_NAMES]
         if reserved:
             raise SpecError(reserved)
-        chosen = terraform_target(source.loaded, target if target is None or isinstance(target, str) else target.name)
         if target is None or isinstance(target, str):
-            target = target_class(chosen).from_deployment(source.loaded.spec.deployment)
+            from agentstrata.constructs.project import terraform_target_class
+
+            chosen = chosen_target(source.loaded, target)
+            terraform_target_class(chosen, source.loaded)
+            target = configured_target(source.loaded, chosen)  # type: ignore[assignment]
+        else:
+            chosen_target(source.loaded, target.name)
         spec = source.loaded.stack
         stack = cls(scope, spec.name, target=target, root=source.loaded.root, **spec.policies.model_dump())
         stack._composition = None

@@ -17,12 +17,11 @@ from agentstrata.schema import (
     AgentSpec,
     DataFlowEdge,
     Dependency,
-    Deployment,
     InputSpec,
     Policies,
-    StackFile,
     StackSpec,
 )
+from agentstrata.targets import deployment_model, stack_file_model
 from agentstrata.yaml_source import Mark, Path_
 
 
@@ -98,5 +97,5 @@ class Composition:
         """The composed stack as loaded from a file: ports assigned, every part marked at its call."""
         stack = StackSpec(name=self.name, agents=list(self.agents), data_flow=list(self.data_flow),
                           policies=self.policies)
-        spec = StackFile(stack=stack, deployment=Deployment(target=self.target))
+        spec = stack_file_model()(stack=stack, deployment=deployment_model()(target=self.target))
         return StackSource(LoadedStack(self.site.path, root, dict(self._marks), {}, {}, spec=spec))

@@ -9,18 +9,24 @@ traceback. A stack composed in Python is validated when it renders, with the sam
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agentstrata.constructs.bindings import Preload
 from agentstrata.constructs.stack_source import StackSource
-from agentstrata.constructs.state_backend import STATE_DIR
-from agentstrata.constructs.targets import TERRAFORM_TARGETS, terraform_target
+from agentstrata.deploy.state_backend import STATE_DIR
 from agentstrata.errors import Diagnostic, SpecError, StrataError
 from agentstrata.loader import LoadedStack, load, load_stack, shown_path
+from agentstrata.targets import chosen_target, configured_target, target_class, target_names
+from agentstrata.targets.base.terraform_target import TerraformTarget
 from agentstrata.validate import sort_diagnostics
+
+#: Target name -> props for it, e.g. ``{"docker": {"base_image": "..."}}`` (from the CLI edge).
+TargetProps = Mapping[str, Mapping[str, Any]]
 
 STACKS_DIR = "stacks"
 #: What a Python stack module in ``stacks/`` defines: ``define(app)`` adds its AgentStacks to the app.
@@ -44,8 +50,9 @@ class _Planned:
     targets: list[str]
 
 
-def synth_project(root: Path, outdir: str | Path | None = None) -> Synthesis:
-    """Every YAML stack (top-level ``stack:``) and Python stack module of ``<root>/stacks``."""
+def synth_project(root: Path, outdir: str | Path | None = None, props: TargetProps | None = None) -> Synthesis:
+    """Every YAML stack (top-level ``stack:``) and Python stack module of ``<root>/stacks``; ``props``
+    configure the targets of the YAML stacks beyond their files."""
     stacks_dir = root / STACKS_DIR
     yaml_files = sorted(p for p in stacks_dir.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
     modules = sorted(p for p in stacks_dir.glob("*.py") if not p.name.startswith("_"))
@@ -62,40 +69,60 @@ def synth_project(root: Path, outdir: str | Path | None = None) -> Synthesis:
             continue
         if isinstance(loaded, LoadedStack):
             planned.append(_Planned(StackSource(loaded), _terraform_targets(loaded, notes)))
-    needed = {t for p in planned for t in p.targets} | ({"docker"} if modules else set())
-    preload = Preload([_AGENT_STACK, *(TERRAFORM_TARGETS[t][0] for t in sorted(needed))])
+    needed = {t for p in planned for t in p.targets}
+    preload = Preload([_AGENT_STACK, *(terraform_target_class(t).resources_module for t in sorted(needed))])
     for plan in planned:
         errors += [d for d in plan.source.findings if d.severity == "error"]
     errors += _duplicate_names(planned)
     if errors:
         raise SpecError(sort_diagnostics(errors), exit_code)
     preload.wait()
-    return _synthesize(root, outdir, notes, lambda app: _define(app, planned, modules))
+    return _synthesize(root, outdir, notes, lambda app: _define(app, planned, modules, props or {}))
 
 
-def synth_file(path: Path, target: str | None = None, outdir: str | Path | None = None) -> Synthesis:
+def synth_file(path: Path, target: str | None = None, outdir: str | Path | None = None,
+               props: TargetProps | None = None) -> Synthesis:
     """One stack file for one target (default: its ``deployment.target``)."""
-    source = StackSource(load_stack(path))
-    chosen = terraform_target(source.loaded, target)
-    preload = Preload([TERRAFORM_TARGETS[chosen][0]])
+    loaded = load_stack(path)
+    chosen = chosen_target(loaded, target)
+    terraform_target_class(chosen, loaded)
+    return synth_target(path, configured_target(loaded, chosen, **(props or {}).get(chosen, {})), outdir, loaded)
+
+
+def synth_target(path: Path, target: TerraformTarget, outdir: str | Path | None = None,
+                 loaded: LoadedStack | None = None) -> Synthesis:
+    """One stack file for a configured target instance (what `strata deploy` synthesizes)."""
+    source = StackSource(loaded or load_stack(path))
+    preload = Preload([target.resources_module])
     source.check()
     preload.wait()
     from agentstrata.constructs.agent_stack import AgentStack
 
     root = source.loaded.root
     return _synthesize(root, outdir or root / "cdktf.out", [],
-                       lambda app: AgentStack.from_source(app, source, target=chosen))
+                       lambda app: AgentStack.from_source(app, source, target=target))
+
+
+def terraform_target_class(name: str, loaded: LoadedStack | None = None) -> type[TerraformTarget]:
+    """Target ``name``, which must be one Terraform can apply (else a located error on ``loaded``)."""
+    chosen = target_class(name)
+    if issubclass(chosen, TerraformTarget) and chosen.unavailable is None:
+        return chosen
+    problem = (f"the {name!r} target cannot be synthesized: " + (chosen.unavailable or "it runs without Terraform "
+               "(`strata deploy --target " + name + "` runs it)"))
+    if loaded is None:
+        raise StrataError(problem, 1)
+    raise SpecError([loaded.diagnostic(("deployment",), problem)])
 
 
 def _terraform_targets(loaded: LoadedStack, notes: list[str]) -> list[str]:
     targets = []
     for name in loaded.spec.deployment.allowed_targets:
-        if name == "local":
-            continue
-        if name in TERRAFORM_TARGETS:
+        chosen = target_class(name)
+        if chosen.unavailable is not None:
+            notes.append(f"{shown_path(loaded.path)}: target {name!r} skipped: {chosen.unavailable}")
+        elif issubclass(chosen, TerraformTarget):
             targets.append(name)
-        else:
-            notes.append(f"{shown_path(loaded.path)}: target {name!r} skipped: no Terraform target for it yet")
     return targets
 
 
@@ -111,11 +138,12 @@ def _duplicate_names(planned: list[_Planned]) -> list[Diagnostic]:
     return found
 
 
-def _define(app: object, planned: list[_Planned], modules: Iterable[Path]) -> None:
+def _define(app: object, planned: list[_Planned], modules: Iterable[Path], props: TargetProps) -> None:
     from agentstrata.constructs.agent_stack import AgentStack
 
     for plan in planned:
-        for target in plan.targets:
+        for name in plan.targets:
+            target = configured_target(plan.source.loaded, name, **props.get(name, {}))
             AgentStack.from_source(app, plan.source, target=target)  # type: ignore[arg-type]
     for path in modules:
         module = _import(path)
@@ -160,10 +188,18 @@ def _synthesize(root: Path, outdir: str | Path | None, notes: list[str], define:
     return Synthesis(Path(app.outdir), [s.node.id for s in stacks], warnings, notes)
 
 
+def environment_props(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Each target's props from its environment variables (``STRATA_BASE_IMAGE``...): the CLI edge's part."""
+    return {name: target_class(name).props_from_environment(environ) for name in target_names()}
+
+
 def main(root: Path) -> None:
-    """The cdktf app: synthesize the project; a user sees located errors and an exit code, never a traceback."""
+    """The cdktf app: synthesize the project; a user sees located errors and an exit code, never a traceback.
+
+    This is a program edge (cdktf runs it): the environment is read here, into target props.
+    """
     try:
-        result = synth_project(root)
+        result = synth_project(root, props=environment_props(os.environ))
     except StrataError as exc:
         print(exc.message, file=sys.stderr)
         sys.exit(exc.exit_code)

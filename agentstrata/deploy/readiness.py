@@ -9,6 +9,7 @@ from typing import Callable, Mapping
 import httpx
 
 from agentstrata.errors import StrataError
+from agentstrata.wire import READY_PATH
 
 
 @dataclass
@@ -31,7 +32,7 @@ class Readiness:
 
 def probe(client: httpx.Client, url: str) -> Readiness:
     """One GET of ``<url>/ready``."""
-    target = url.rstrip("/") + "/ready"
+    target = url.rstrip("/") + READY_PATH
     try:
         response = client.get(target)
     except httpx.HTTPError as exc:

@@ -48,8 +48,8 @@ class SynthesizedStack:
         """Terraform id -> block of every resource of ``resource_type``."""
         return dict(self.config.get("resource", {}).get(resource_type, {}))
 
-    def docker_names(self, resource_type: str) -> dict[str, str]:
-        """Terraform id -> the literal Docker ``name`` of each resource of ``resource_type``."""
+    def literal_names(self, resource_type: str) -> dict[str, str]:
+        """Terraform id -> the literal ``name`` of each resource of ``resource_type`` (names computed at apply are left out)."""
         names = {}
         for tf_id, block in self.resources(resource_type).items():
             name = block.get("name")
@@ -59,15 +59,32 @@ class SynthesizedStack:
 
 
 def tracked_ids(state_path: Path, resource_type: str) -> dict[str, str]:
-    """Docker name -> Docker id of each ``resource_type`` the Terraform state tracks (format v4)."""
+    """Name -> id of each ``resource_type`` the Terraform state tracks (format v4)."""
+    tracked = {}
+    for resource in _managed(state_path):
+        if resource.get("type") != resource_type:
+            continue
+        for instance in resource.get("instances", []):
+            attributes = instance.get("attributes", {})
+            if attributes.get("name") and attributes.get("id"):
+                tracked[attributes["name"]] = attributes["id"]
+    return tracked
+
+
+def tracked_addresses(state_path: Path) -> set[str]:
+    """``type.name`` of every managed resource the Terraform state tracks."""
+    return {f"{r.get('type')}.{r.get('name')}" for r in _managed(state_path)}
+
+
+def _managed(state_path: Path) -> list[dict[str, Any]]:
     try:
         text = state_path.read_text()
     except FileNotFoundError:
-        return {}
+        return []
     # tofu creates the file empty when it first locks it: a run killed before its first write leaves it so,
     # and tofu reads an empty file as no state at all.
     if not text.strip():
-        return {}
+        return []
     try:
         state = json.loads(text)
     except ValueError as exc:
@@ -76,12 +93,4 @@ def tracked_ids(state_path: Path, resource_type: str) -> dict[str, str]:
             f"Restore it from {state_path}.backup, or remove it and the stack's containers to start afresh.",
             exit_code=1,
         ) from None
-    tracked = {}
-    for resource in state.get("resources", []):
-        if resource.get("type") != resource_type or resource.get("mode") != "managed":
-            continue
-        for instance in resource.get("instances", []):
-            attributes = instance.get("attributes", {})
-            if attributes.get("name") and attributes.get("id"):
-                tracked[attributes["name"]] = attributes["id"]
-    return tracked
+    return [r for r in state.get("resources", []) if r.get("mode") == "managed"]

@@ -15,6 +15,7 @@ import platform
 import shutil
 import subprocess
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,13 +33,24 @@ _PROBE_HINT = "the probe only reads PATH and asks the registries over HTTPS; see
 
 @dataclass(frozen=True)
 class GoTool:
-    """A binary built from a pinned Go module under ``tools/``."""
+    """Binaries built by one ``go build`` of a pinned Go module under ``tools/``.
+
+    One package gives one binary called ``name``. Several packages are built by the same
+    ``go build``, so that the dependencies they share compile once, into one binary each, named
+    after the package's last path element as ``go build -o DIR/`` names them.
+    """
 
     name: str
     module_dir: str
-    package: str
+    packages: tuple[str, ...]
     ldflags: str
     tags: str = ""
+
+    @property
+    def binaries(self) -> tuple[str, ...]:
+        if len(self.packages) == 1:
+            return (self.name,)
+        return tuple(package.rsplit("/", 1)[-1] for package in self.packages)
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,7 @@ class MirroredProvider:
 TOFU = GoTool(
     name="tofu",
     module_dir="tools/tofu",
-    package="github.com/opentofu/opentofu/cmd/tofu",
+    packages=("github.com/opentofu/opentofu/cmd/tofu",),
     ldflags="-s -w -X github.com/opentofu/opentofu/version.dev=no",
 )
 
@@ -78,14 +90,14 @@ DOCKER_PROVIDER = MirroredProvider(
     tool=GoTool(
         name="terraform-provider-docker",
         module_dir="tools/terraform-provider-docker",
-        package="github.com/terraform-providers/terraform-provider-docker",
+        packages=("github.com/terraform-providers/terraform-provider-docker",),
         ldflags="-s -w -X main.version=4.6.0",
         tags="no_compose",
     ),
 )
 
-#: Every provider in the mirror. hashicorp/kubernetes is not among them: the Go proxy reachable
-#: here serves no 2.x version of it, so a Kubernetes stack needs a registry to `tofu init`.
+#: The providers every mirror holds. A target adds its own through the ``providers`` parameters
+#: below (hashicorp/kubernetes: agentstrata.targets.kubernetes.toolchain).
 PROVIDERS: tuple[MirroredProvider, ...] = (DOCKER_PROVIDER,)
 
 
@@ -102,7 +114,9 @@ class Toolchain:
         return self.binary.name
 
 
-def ensure_toolchain(layout: Layout, runner: StepRunner) -> Toolchain:
+def ensure_toolchain(
+    layout: Layout, runner: StepRunner, providers: Sequence[MirroredProvider] = PROVIDERS
+) -> Toolchain:
     """A usable tofu/terraform: the system one if it reaches its registry, else built here."""
     with runner.step("OpenTofu and providers", "toolchain-probe", _PROBE_HINT) as step:
         system = find_registry_backed_binary(exclude=layout.tools_bin)
@@ -110,16 +124,18 @@ def ensure_toolchain(layout: Layout, runner: StepRunner) -> Toolchain:
             step.outcome = f"using {system}, its registry is reachable"
             return Toolchain(binary=system, cli_config=None)
         step.outcome = "no registry reachable: using builds from source"
-    return build_toolchain(layout, runner)
+    return build_toolchain(layout, runner, providers)
 
 
-def build_toolchain(layout: Layout, runner: StepRunner) -> Toolchain:
+def build_toolchain(
+    layout: Layout, runner: StepRunner, providers: Sequence[MirroredProvider] = PROVIDERS
+) -> Toolchain:
     """OpenTofu and the mirrored providers built from source, one after the other (2 cores)."""
     go = find_go()
-    for tool in (TOFU, *(provider.tool for provider in PROVIDERS)):
+    for tool in (TOFU, *(provider.tool for provider in providers)):
         build_go_tool(layout, runner, go, tool)
-    write_mirror(layout)
-    write_tofurc(layout)
+    write_mirror(layout, providers)
+    write_tofurc(layout, providers)
     return Toolchain(binary=layout.tools_bin / TOFU.name, cli_config=layout.tofurc)
 
 
@@ -143,22 +159,31 @@ def registry_reachable(host: str) -> bool:
         return False
 
 
-def find_go() -> Path:
-    """The Go toolchain; its official install location is tried when it is not on PATH."""
+_TOFU_NEEDS_GO = (
+    "No Terraform/OpenTofu registry is reachable, so OpenTofu and the providers must be built "
+    "from source, and that needs Go >= 1.25, which is not installed.\n"
+    "  What to do: install Go from https://go.dev/dl/ (Debian's golang package is too old), "
+    "or put a `tofu`/`terraform` that can reach its registry on PATH."
+)
+
+
+def find_go(missing: str = _TOFU_NEEDS_GO) -> Path:
+    """The Go toolchain; its official install location is tried when it is not on PATH.
+
+    ``missing`` is the error message when there is none: what needed Go, and what to do.
+    """
     found = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").is_file() else None)
     if found is None:
-        raise StrataError(
-            "No Terraform/OpenTofu registry is reachable, so OpenTofu and the providers must be built "
-            "from source, and that needs Go >= 1.25, which is not installed.\n"
-            "  What to do: install Go from https://go.dev/dl/ (Debian's golang package is too old), "
-            "or put a `tofu`/`terraform` that can reach its registry on PATH."
-        )
+        raise StrataError(missing)
     return Path(found)
 
 
-def build_go_tool(layout: Layout, runner: StepRunner, go: Path, tool: GoTool) -> Path:
-    """Build one tool into ``.strata/tools/bin``, unless its stamp says it is up to date."""
-    binary = layout.tools_bin / tool.name
+def build_go_tool(layout: Layout, runner: StepRunner, go: Path, tool: GoTool) -> tuple[Path, ...]:
+    """Build one tool into ``.strata/tools/bin``, unless its stamp says it is up to date.
+
+    Each tool has its own stamp, over its own module's pins: a pin change rebuilds that tool only.
+    """
+    binaries = tuple(layout.tools_bin / name for name in tool.binaries)
     stamp_file = layout.tools_bin / f"{tool.name}.stamp"
     hint = (
         f"check that the Go module proxy is reachable (`go env GOPROXY`) and that {tool.module_dir}/go.sum "
@@ -166,31 +191,39 @@ def build_go_tool(layout: Layout, runner: StepRunner, go: Path, tool: GoTool) ->
     )
     with runner.step(f"build {tool.name}", f"build-{tool.name}", hint) as step:
         stamp = _build_stamp(layout.root / tool.module_dir, go, tool)
-        if binary.is_file() and os.access(binary, os.X_OK) and _read(stamp_file) == stamp:
+        if all(path.is_file() and os.access(path, os.X_OK) for path in binaries) and _read(stamp_file) == stamp:
             step.outcome = "cached"
-            return binary
-        layout.tools_bin.mkdir(parents=True, exist_ok=True)
-        partial = binary.with_name(binary.name + ".partial")
-        argv = [go, "build", "-mod=readonly", "-trimpath", f"-ldflags={tool.ldflags}", "-o", partial]
+            return binaries
+        # Built into a folder of its own, then moved in: a failed build leaves no half of a set.
+        partial = layout.tools_bin / f".{tool.name}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        # A trailing separator makes `go build -o` write one binary per package into the folder.
+        output = partial / tool.name if len(tool.packages) == 1 else f"{partial}{os.sep}"
+        argv = [go, "build", "-mod=readonly", "-trimpath", f"-ldflags={tool.ldflags}", "-o", output]
         if tool.tags:
             argv.append(f"-tags={tool.tags}")
-        step.detail(f"go build {tool.package} (minutes on 2 cores)")
+        step.detail(f"go build {' '.join(tool.packages)} (minutes on 2 cores)")
         # CGO off like the upstream release builds: a static binary, no C toolchain needed.
-        step.run([*argv, tool.package], cwd=layout.root / tool.module_dir, env={**os.environ, "CGO_ENABLED": "0"},
-                 timeout=_BUILD_TIMEOUT_S)
+        step.run([*argv, *tool.packages], cwd=layout.root / tool.module_dir,
+                 env={**os.environ, "CGO_ENABLED": "0"}, timeout=_BUILD_TIMEOUT_S)
+        for binary in binaries:
+            (partial / binary.name).replace(binary)
+        partial.rmdir()
         # The stamp is written last, so an interrupted build is never taken for a finished one.
-        partial.replace(binary)
         stamp_file.write_text(stamp, encoding="utf-8")
-    return binary
+    return binaries
 
 
 def _build_stamp(module_dir: Path, go: Path, tool: GoTool) -> str:
-    """What the binary depends on: the pins, the Go version and the build flags."""
+    """What the binaries depend on: the pins, the Go version and the build flags."""
     version = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=False).stdout.strip()
     digest = hashlib.sha256()
     for part in (module_dir / "go.mod", module_dir / "go.sum"):
         digest.update(part.read_bytes() + b"\0")
-    digest.update(json.dumps([version, tool.package, tool.ldflags, tool.tags]).encode())
+    # The packages joined, so that a one-package tool keeps the stamp it had before tools could
+    # have several (no rebuild of tofu on upgrade).
+    digest.update(json.dumps([version, " ".join(tool.packages), tool.ldflags, tool.tags]).encode())
     return digest.hexdigest()
 
 
@@ -201,9 +234,9 @@ def mirror_platform() -> str:
     return f"{platform.system().lower()}_{arch}"
 
 
-def write_mirror(layout: Layout) -> None:
+def write_mirror(layout: Layout, providers: Sequence[MirroredProvider] = PROVIDERS) -> None:
     """Lay the built providers out as an unpacked filesystem mirror (one file per provider)."""
-    for provider in PROVIDERS:
+    for provider in providers:
         folder = layout.providers / provider.address / provider.version / mirror_platform()
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"terraform-provider-{provider.type}_v{provider.version}"
@@ -218,9 +251,9 @@ def write_mirror(layout: Layout) -> None:
             shutil.copy2(built, target)
 
 
-def write_tofurc(layout: Layout) -> None:
+def write_tofurc(layout: Layout, providers: Sequence[MirroredProvider] = PROVIDERS) -> None:
     """The CLI config: mirrored providers come from the mirror only, the rest from registries."""
-    addresses = json.dumps([provider.address for provider in PROVIDERS])
+    addresses = json.dumps([provider.address for provider in providers])
     layout.tofurc.write_text(
         "# Generated by `strata setup`: providers built from source, served with no registry.\n"
         "provider_installation {\n"

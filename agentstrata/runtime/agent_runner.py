@@ -25,9 +25,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from agentstrata.notebook_error import CellFailure, NotebookError
 from agentstrata.runtime.encoding import EncodingError, encode_value
 from agentstrata.runtime.inputs import InputBoard
-from agentstrata.runtime.notebook import CellFailure, Notebook, NotebookError
+from agentstrata.runtime.notebook_runner import Notebook
 from agentstrata.runtime.outputs import OutputStore
 from agentstrata.runtime.versions import OutputVersion, utc_now
 from agentstrata.runtime.tasks import cancel_and_wait

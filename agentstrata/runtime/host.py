@@ -10,20 +10,21 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
+from agentstrata.marimo_adapter.ui_server import MarimoUI, marimo_ui
 from agentstrata.runtime.agent_runner import AgentRunner
 from agentstrata.runtime.api import api_routes
 from agentstrata.runtime.envelope import envelope_bytes
 from agentstrata.runtime.events import VersionEvents
 from agentstrata.runtime.host_config import HostConfig
 from agentstrata.runtime.inputs import InputBoard
-from agentstrata.runtime.notebook import Notebook
+from agentstrata.runtime.notebook_runner import Notebook
 from agentstrata.runtime.notebook_watch import NotebookWatch
 from agentstrata.runtime.outputs import OutputStore
-from agentstrata.runtime.sources import Source, build_sources
-from agentstrata.runtime.sources.http_upstream import HttpUpstream
-from agentstrata.runtime.sources.redis_transport import RedisPublisher
+from agentstrata.runtime.sources import build_input_sources
+from agentstrata.runtime.sources.input_source import InputSource
 from agentstrata.runtime.state_dir import StateDir
-from agentstrata.runtime.ui import MarimoUI, marimo_ui
+from agentstrata.runtime.transports import transport_for
+from agentstrata.runtime.transports.transport import Publisher, Subscription
 from agentstrata.runtime.versions import OutputVersion
 
 log = logging.getLogger(__name__)
@@ -33,24 +34,28 @@ class AgentHost:
     def __init__(self, config: HostConfig, *, listen_host: str = "127.0.0.1") -> None:
         options = config.options
         self.config = config
+        # First: a transport without its settings is refused before the notebook is loaded.
+        transport = transport_for(options)(config)
         self.store = OutputStore(StateDir(config.state_dir) if config.state_dir else None)
         self.board = InputBoard(config.sources)
-        #: The HTTP upstreams (filled once the sources exist); the runner asks them through upstream_busy.
-        self.upstreams: list[HttpUpstream] = []
+        #: One per upstream agent (filled once the runner exists); the runner asks them through upstream_busy.
+        self.subscriptions: list[Subscription] = []
         self.runner = AgentRunner(Notebook(config.notebook), config.bindings, self.board, self.store,
                                   max_payload=options.max_payload, debounce=options.debounce,
                                   outputs_only=options.outputs_only, upstream_busy=self.upstream_busy,
                                   upstream_wait=options.upstream_wait, on_activity=self._activity)
         self.events = VersionEvents(config.agent, self.store, keepalive=options.keepalive)
         self.events.pending = self.pending
-        self.sources: list[Source] = build_sources(config, self.board)
-        self.upstreams = [s for s in self.sources if isinstance(s, HttpUpstream)]
-        for upstream in self.upstreams:
-            upstream.on_state = self._upstream_moved
-        if options.transport == "redis":
-            assert options.redis_url is not None
-            self.sources.append(RedisPublisher(options.redis_url, config.stack, config.agent, self.store))
-        self.sources.append(NotebookWatch(config.notebook, self.runner.notebook_changed))
+        self.subscriptions = [transport.subscribe(upstream, self.board, self._upstream_moved)
+                              for upstream in config.upstreams.values()]
+        publisher = transport.publisher(self.store)
+        #: Everything started with the server and stopped with it.
+        self.background: list[InputSource | Publisher] = [
+            *self.subscriptions,
+            *build_input_sources(config, self.board),
+            *([publisher] if publisher is not None else []),
+            NotebookWatch(config.notebook, self.runner.notebook_changed),
+        ]
         self.ui: MarimoUI | None = None
         routes: list[BaseRoute] = list(api_routes(self))
         if options.ui:
@@ -61,7 +66,7 @@ class AgentHost:
         self.app = Starlette(routes=routes, lifespan=self._lifespan)
 
     def upstream_busy(self) -> bool:
-        return any(upstream.busy for upstream in self.upstreams)
+        return any(subscription.busy for subscription in self.subscriptions)
 
     def pending(self) -> bool:
         """A run is due or in progress here, or upstream: what this agent serves may change soon."""
@@ -85,15 +90,15 @@ class AgentHost:
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
         self.store.restore(self.runner.output_names())
         self.runner.start()
-        for source in self.sources:
-            source.start()
+        for task in self.background:
+            task.start()
         log.info("agent %s serving %s (inputs: %s; outputs: %s)", self.config.agent, self.config.notebook,
                  ", ".join(self.config.sources) or "none", ", ".join(self.runner.output_names()) or "discovered")
         try:
             yield
         finally:
             self.events.close()
-            await asyncio.gather(*(source.stop() for source in self.sources), return_exceptions=True)
+            await asyncio.gather(*(task.stop() for task in self.background), return_exceptions=True)
             await self.runner.stop()
             if self.ui is not None:
                 await self.ui.close()

@@ -17,6 +17,7 @@ from agentstrata.runtime.agent_runner import DEFAULT_DEBOUNCE_SECONDS, DEFAULT_U
 from agentstrata.runtime.encoding import dumps
 from agentstrata.runtime.events import DEFAULT_KEEPALIVE_SECONDS
 from agentstrata.runtime.state_dir import default_state_dir
+from agentstrata.runtime.transports import DEFAULT_TRANSPORT
 from agentstrata.runtime.upstreams import upstream_url
 from agentstrata.runtime.versions import content_version
 from agentstrata.schema import AgentSpec, DataFlowEdge
@@ -58,8 +59,10 @@ class FixedInput:
 class HostOptions:
     max_payload: int = DEFAULT_MAX_PAYLOAD
     debounce: float = DEFAULT_DEBOUNCE_SECONDS
-    transport: str = "http"
-    redis_url: str | None = None
+    #: A name from the transport registry (agentstrata.runtime.transports.TRANSPORTS).
+    transport: str = DEFAULT_TRANSPORT
+    #: The transport's own address, for those that need one (the Redis server's URL).
+    transport_url: str | None = None
     session_ttl: int = DEFAULT_SESSION_TTL
     keepalive: float = DEFAULT_KEEPALIVE_SECONDS
     #: Seconds to wait for an upstream to connect or answer a fetch.

@@ -55,7 +55,10 @@ def test_a_stack_that_does_not_allow_docker_is_refused(tmp_path: Path) -> None:
 
 def test_a_stack_outside_a_cdktf_project_is_refused(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "stacks" / "sample-kb", tmp_path / "kb")
-    (tmp_path / "stack.yaml").write_text("stack:\n  name: s\ndeployment:\n  target: docker\n")
+    (tmp_path / "nb.py").write_text("import marimo\n\napp = marimo.App()\n\n\n@app.cell\ndef _():\n    x = 1\n"
+                                    "    return (x,)\n")
+    (tmp_path / "stack.yaml").write_text("stack:\n  name: s\n  agents:\n    - name: a\n      layer: 0\n"
+                                         "      implementation: {path: nb.py}\ndeployment:\n  target: docker\n")
     done = _strata(tmp_path, "deploy", "stack.yaml")
     assert (done.returncode, done.stderr.strip()) == (
         2, f"stack.yaml: no cdktf.json in {tmp_path} or above; a deployable stack lives in a cdktf project "

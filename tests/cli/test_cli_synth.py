@@ -57,7 +57,7 @@ def test_an_invalid_stack_exits_1_with_the_validators_errors_and_no_traceback(st
 def test_a_target_that_terraform_cannot_apply_exits_1(stack_file: Path, tmp_path: Path):
     result = strata("synth", "stacks/kb-conduit.yaml", "--target", "local", cwd=tmp_path)
     assert result.returncode == 1
-    assert "deployment: the 'local' target runs without Terraform" in result.stderr
+    assert "deployment: the 'local' target cannot be synthesized: it runs without Terraform" in result.stderr
 
 
 def test_the_repositorys_kb_conduit_stack_synthesizes(tmp_path: Path):

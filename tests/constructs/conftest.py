@@ -51,7 +51,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "cdktf.json").write_text('{"language": "python", "app": "python main.py"}\n')
     shutil.copy(REPO_STACK, root / "stacks" / "kb-conduit.yaml")
     write_notebooks(root, root / "stacks" / "kb-conduit.yaml")
-    # Synthesis reads these on the synth side; the tests want the stack's own settings.
+    # The CLI edge maps these to target props; the tests want the stack's own settings.
     monkeypatch.delenv("KB_CONDUIT_ROOT", raising=False)
     monkeypatch.delenv("STRATA_BASE_IMAGE", raising=False)
     return root

@@ -98,8 +98,9 @@ def test_the_default_target_is_the_files_deployment_target(project: Path):
 
 
 @pytest.mark.parametrize(("target", "message"), [
-    ("local", "the 'local' target runs without Terraform"),
-    ("kubernetes", "no Terraform target 'kubernetes' yet (available: docker)"),
+    ("local", "the 'local' target cannot be synthesized: it runs without Terraform (`strata deploy --target local` "
+              "runs it)"),
+    ("kubernetes", "the 'kubernetes' target cannot be synthesized: no Kubernetes resources are built yet"),
 ])
 def test_targets_terraform_cannot_apply_are_refused(project: Path, target: str, message: str):
     with pytest.raises(SpecError, match=re.escape(message)):

@@ -12,7 +12,7 @@ from tests.runtime.conftest import write_notebook
 
 from agentstrata.runtime.agent_runner import AgentRunner, OutputBinding, run_in_daemon_thread
 from agentstrata.runtime.inputs import InputBoard
-from agentstrata.runtime.notebook import Notebook
+from agentstrata.runtime.notebook_runner import Notebook
 from agentstrata.runtime.outputs import OutputStore
 
 SLOW_RUN_SECONDS = 0.4

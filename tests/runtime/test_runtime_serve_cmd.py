@@ -47,7 +47,8 @@ def stack(tmp_path: Path) -> Path:
         (("only.py", "--input", "1n=2"), "--input '1n=2': expected name=JSON, with name a Python identifier"),
         (("missing.py",), "missing.py: no such notebook file"),
         (("only.py", "--transport", "carrier-pigeon"), "--transport: expected 'http' or 'redis', got 'carrier-pigeon'"),
-        (("only.py", "--transport", "redis"), "--transport redis needs --redis-url or STRATA_REDIS_URL"),
+        (("only.py", "--transport", "redis"),
+         "--transport redis needs the Redis server's URL: --transport-url URL or STRATA_TRANSPORT_URL"),
         (("only.py", "--max-payload", "lots"), "--max-payload: expected a size such as 10MB, 512KiB or 1048576, "
                                                "got 'lots'"),
     ],

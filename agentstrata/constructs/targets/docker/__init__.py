@@ -1,5 +1,0 @@
-"""The Docker target: agents as containers through kreuzwerker/docker (prebuilt cdktf bindings)."""
-
-from agentstrata.constructs.targets.docker.target import DockerTarget
-
-__all__ = ["DockerTarget"]
