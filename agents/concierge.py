@@ -28,21 +28,21 @@ def _(mo):
 @app.cell
 def _(upstream_output):
     # The only cell defining this input: the runtime's app.run(defs=...) replaces it.
-    context = upstream_output("context_loader", "context", 2718, "context_loader.py")
+    context = upstream_output("context_loader", "context", "context_loader.py")
     return (context,)
 
 
 @app.cell
 def _(upstream_output):
     # The only cell defining this input: the runtime's app.run(defs=...) replaces it.
-    insights = upstream_output("debriefer", "insights", 2720, "debriefer.py")
+    insights = upstream_output("debriefer", "insights", "debriefer.py")
     return (insights,)
 
 
 @app.cell
 def _(upstream_output):
     # The only cell defining this input: the runtime's app.run(defs=...) replaces it.
-    patterns = upstream_output("pattern_detector", "patterns", 2721, "pattern_detector.py")
+    patterns = upstream_output("pattern_detector", "patterns", "pattern_detector.py")
     return (patterns,)
 
 

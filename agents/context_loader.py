@@ -27,7 +27,7 @@ def _(mo):
 @app.cell
 def _(upstream_output):
     # The only cell defining this input: the runtime's app.run(defs=...) replaces it.
-    workspace_context = upstream_output("kb_base", "workspace_context", 2717, "kb_base.py")
+    workspace_context = upstream_output("kb_base", "workspace_context", "kb_base.py")
     return (workspace_context,)
 
 

@@ -19,7 +19,9 @@ def _():
 def _(Path, mo, os):
     # Standalone only: in a stack the runtime injects kb_root (its `file:` source) and re-runs
     # this notebook whenever anything under that directory changes.
-    kb_root = os.environ.get("KB_CONDUIT_ROOT") or str(
+    from agentstrata.wire import KB_ROOT_ENV as _KB_ROOT_ENV
+
+    kb_root = os.environ.get(_KB_ROOT_ENV) or str(
         Path(mo.notebook_dir()).parent / "stacks" / "sample-kb"
     )
     return (kb_root,)

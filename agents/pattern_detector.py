@@ -30,7 +30,7 @@ def _(TransformError, parse_yaml_log, upstream_output):
     # The only cell defining this input: the runtime's app.run(defs=...) replaces it with the session
     # log already passed through the edge's parse_yaml_log transform; standalone, apply it here.
     try:
-        history = parse_yaml_log(upstream_output("kb_base", "session_log", 2717, "kb_base.py"))
+        history = parse_yaml_log(upstream_output("kb_base", "session_log", "kb_base.py"))
     except TransformError as _error:
         print(f"history: {_error}; analysing no sessions")
         history = []

@@ -29,14 +29,14 @@ def _(mo):
 @app.cell
 def _(upstream_output):
     # The only cell defining this input: the runtime's app.run(defs=...) replaces it.
-    workspace_context = upstream_output("kb_base", "workspace_context", 2717, "kb_base.py")
+    workspace_context = upstream_output("kb_base", "workspace_context", "kb_base.py")
     return (workspace_context,)
 
 
 @app.cell
 def _(upstream_output):
     # The only cell defining this input: the runtime's app.run(defs=...) replaces it.
-    session_log = upstream_output("kb_base", "session_log", 2717, "kb_base.py")
+    session_log = upstream_output("kb_base", "session_log", "kb_base.py")
     return (session_log,)
 
 

@@ -192,9 +192,10 @@ def _validate(model: type[BaseModel], data: Any, marks: dict[Path_, Mark], key_m
             extra = error["type"] == "extra_forbidden"
             diagnostics.append(located.diagnostic(loc, _message(model, loc, error), key=extra))
         if len(errors) > MAX_SCHEMA_ERRORS:
-            loc = tuple(part for part in errors[MAX_SCHEMA_ERRORS]["loc"] if part not in _UNION_TAGS)
+            first = errors[MAX_SCHEMA_ERRORS]
+            loc = tuple(part for part in first["loc"] if part not in _UNION_TAGS)
             diagnostics.append(located.diagnostic(loc, f"{len(errors) - MAX_SCHEMA_ERRORS} more schema errors "
-                                                  "from here on, not shown"))
+                                                  "from here on, not shown", key=first["type"] == "extra_forbidden"))
         raise SpecError(_unique(diagnostics)) from None
 
 

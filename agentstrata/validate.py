@@ -17,7 +17,7 @@ from agentstrata.loader import LoadedAgent, LoadedSpec, LoadedStack
 from agentstrata.schema import AgentSpec
 from agentstrata.targets.base.start_order import upstreams
 from agentstrata.transforms import TransformError, check_transform, resolve_transform
-from agentstrata.wire import RESERVED_ENV, is_upstream_env_var, upstream_env_var
+from agentstrata.wire import RESERVED_ENV, UPSTREAM_ENV_FORM, is_upstream_env_var, upstream_env_var
 from agentstrata.yaml_source import Path_
 
 #: Every rule, by code. Codes are stable: a retired rule keeps its code unused.
@@ -45,7 +45,7 @@ RULES: dict[str, str] = {
     "S021": "warning: every name the notebook reads is defined by it, built in, or a declared input",
     "S022": "no name is defined by more than one cell of the notebook",
     "S023": "an agent's env does not redefine a variable of the runtime's wire contract",
-    "S024": "the upstream agents of an agent map to distinct STRATA_UPSTREAM_<AGENT>_URL variables",
+    "S024": f"the upstream agents of an agent map to distinct {UPSTREAM_ENV_FORM} variables",
 }
 
 

@@ -20,7 +20,9 @@ STATE_DIR_ENV = "STRATA_STATE_DIR"
 KB_ROOT_ENV = "KB_CONDUIT_ROOT"
 #: How versions propagate between agents (a name from the transport registry; default ``http``).
 TRANSPORT_ENV = "STRATA_TRANSPORT"
-#: The Redis server of the ``redis`` transport.
+#: The transport's own address (``--transport-url``), e.g. the Redis server of the ``redis`` transport.
+TRANSPORT_URL_ENV = "STRATA_TRANSPORT_URL"
+#: The older name of :data:`TRANSPORT_URL_ENV`, from when Redis was the only transport with an address.
 REDIS_URL_ENV = "STRATA_REDIS_URL"
 #: The token that guards the marimo UI in edit mode.
 EDIT_TOKEN_ENV = "STRATA_EDIT_TOKEN"
@@ -31,6 +33,10 @@ DEBOUNCE_ENV = "STRATA_DEBOUNCE_MS"
 _UPSTREAM_PREFIX = "STRATA_UPSTREAM_"
 _UPSTREAM_SUFFIX = "_URL"
 _NOT_IN_ENV_NAME = re.compile(r"[^A-Za-z0-9]")
+
+
+#: The form of :func:`upstream_env_var`'s names, for messages and help.
+UPSTREAM_ENV_FORM = f"{_UPSTREAM_PREFIX}<AGENT>{_UPSTREAM_SUFFIX}"
 
 
 def upstream_env_var(agent: str) -> str:

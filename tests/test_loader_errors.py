@@ -158,3 +158,20 @@ def test_s011_a_ref_path_with_a_nul_byte(in_tmp: Path):
     assert code == 1
     assert message.startswith("stack.yaml:4:12: stack.agents[0].ref: cannot load agent file 'a\\x00b': ")
     assert message.endswith("cannot read file: embedded null byte [S011]")
+
+
+def test_a_port_too_long_for_an_integer_is_an_invalid_stack(in_tmp: Path):
+    (in_tmp / "port.yaml").write_text('stack:\n  name: s\n  agents:\n    - name: a\n      port: ' + "9" * 5000 + "\n")
+    assert error("port.yaml") == (
+        1, "port.yaml:5:13: stack.agents[0].port: integer too large: 5000 characters, at most 4300"
+    )
+
+
+def test_schema_errors_past_a_thousand_are_counted_on_one_line(in_tmp: Path):
+    extra = "".join(f"  k{i:04d}: 1\n" for i in range(1005))
+    (in_tmp / "bad.yaml").write_text("agent:\n  name: a\n  layer: 0\n  implementation: {path: x.py}\n" + extra)
+    code, message = error("bad.yaml")
+    lines = message.splitlines()
+    assert (code, len(lines)) == (1, 1001)
+    assert lines[999].startswith("bad.yaml:1004:3: agent.k0999: unknown key 'k0999' (allowed: name, ")
+    assert lines[1000] == "bad.yaml:1005:3: agent.k1000: 5 more schema errors from here on, not shown"

@@ -28,14 +28,30 @@ def upstream():
     server.shutdown()
 
 
+UP_NOTEBOOK = "import marimo\napp = marimo.App()\n\n@app.cell\ndef _():\n    answer = 6 * 7\n    return (answer,)\n"
+
+
 def test_fetches_the_value_from_the_upstream_service(upstream, monkeypatch, tmp_path):
     monkeypatch.setenv("STRATA_UPSTREAM_KB_BASE_URL", f"http://127.0.0.1:{upstream}")
-    assert upstream_output("kb_base", "answer", 1, "unused.py", notebook_dir=tmp_path) == {"n": 42}
+    assert upstream_output("kb_base", "answer", "unused.py", notebook_dir=tmp_path) == {"n": 42}
 
 
-def test_runs_the_upstream_notebook_when_no_service_answers(monkeypatch, tmp_path):
+def test_the_variable_of_a_hyphenated_agent_is_the_one_targets_set(upstream, monkeypatch, tmp_path):
+    monkeypatch.setenv("STRATA_UPSTREAM_KB_BASE_URL", f"http://127.0.0.1:{upstream}/")
+    assert upstream_output("kb-base", "answer", "unused.py", notebook_dir=tmp_path) == {"n": 42}
+
+
+def test_runs_the_upstream_notebook_when_no_service_answers(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("STRATA_UPSTREAM_KB_BASE_URL", "http://127.0.0.1:9")
-    (tmp_path / "up.py").write_text(
-        "import marimo\napp = marimo.App()\n\n@app.cell\ndef _():\n    answer = 6 * 7\n    return (answer,)\n"
-    )
-    assert upstream_output("kb_base", "answer", 1, "up.py", notebook_dir=tmp_path) == 42
+    (tmp_path / "up.py").write_text(UP_NOTEBOOK)
+    assert upstream_output("kb_base", "answer", "up.py", notebook_dir=tmp_path) == 42
+    assert capsys.readouterr().out == (
+        "kb_base.answer: http://127.0.0.1:9 did not answer; computed by running up.py here\n")
+
+
+def test_runs_the_upstream_notebook_when_no_variable_names_the_service(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("STRATA_UPSTREAM_KB_BASE_URL", raising=False)
+    (tmp_path / "up.py").write_text(UP_NOTEBOOK)
+    assert upstream_output("kb_base", "answer", "up.py", notebook_dir=tmp_path) == 42
+    assert capsys.readouterr().out == (
+        "kb_base.answer: STRATA_UPSTREAM_KB_BASE_URL is not set; computed by running up.py here\n")

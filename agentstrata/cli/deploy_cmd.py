@@ -15,6 +15,7 @@ from agentstrata.cli.app import app, err, out
 from agentstrata.cli.target_choice import STACK_HELP, TARGET_HELP, stack_and_target
 from agentstrata.targets import DEFAULT_TARGET
 from agentstrata.targets.base.results import DeployResult, DestroyResult
+from agentstrata.wire import READY_PATH
 
 _UP_TARGET_HELP = f"The target; default: {DEFAULT_TARGET}."
 _READY_HELP = "Seconds to wait for every agent's /ready."
@@ -78,7 +79,7 @@ def _destroy(stack: Path | None, target: str | None, default: str | None, purge:
 
 def _deployed_table(result: DeployResult, seconds: float) -> Table:
     table = Table(title=f"{result.stack_id}: ready in {seconds:.1f} s", title_justify="left")
-    for column in ("agent", "layer", "url", result.runs_as, "/ready"):
+    for column in ("agent", "layer", "url", result.runs_as, READY_PATH):
         table.add_column(column)
     for agent in result.agents:
         table.add_row(agent.name, str(agent.layer), agent.url, agent.runs_as, agent.ready)

@@ -13,17 +13,19 @@ import typer
 
 from agentstrata.cli.app import app
 from agentstrata.errors import StrataError
-from agentstrata.runtime.transports import DEFAULT_TRANSPORT, TRANSPORT_URL_ENV, TRANSPORTS, transport_for
+from agentstrata.runtime.transports import DEFAULT_TRANSPORT, TRANSPORTS, transport_for
+from agentstrata.wire import (
+    DEBOUNCE_ENV,
+    LOG_LEVEL_ENV,
+    OUTPUTS_ONLY_ENV,
+    REDIS_URL_ENV,
+    TRANSPORT_ENV,
+    TRANSPORT_URL_ENV,
+)
 
 if TYPE_CHECKING:
     from agentstrata.runtime.host_config import HostConfig
 
-TRANSPORT_ENV = "STRATA_TRANSPORT"
-#: The older name of STRATA_TRANSPORT_URL, from when Redis was the only transport with an address.
-REDIS_URL_ENV = "STRATA_REDIS_URL"
-LOG_LEVEL_ENV = "STRATA_LOG_LEVEL"
-OUTPUTS_ONLY_ENV = "STRATA_OUTPUTS_ONLY"
-DEBOUNCE_ENV = "STRATA_DEBOUNCE_MS"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]i?[bB]?|[bB])?\s*$")
 _FACTORS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
 

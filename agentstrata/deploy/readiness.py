@@ -60,7 +60,7 @@ def wait_until_ready(
             if all(s.ready for s in states.values()):
                 return states
             if waited >= timeout:
-                laggards = ", ".join(f"{n} ({s.url}/ready: {s.describe()})" for n, s in states.items() if not s.ready)
+                laggards = ", ".join(f"{n} ({s.url}{READY_PATH}: {s.describe()})" for n, s in states.items() if not s.ready)
                 raise StrataError(
                     f"not ready after {timeout:.0f} s: {laggards}." + (f"\n{hint}" if hint else ""),
                     exit_code=1,

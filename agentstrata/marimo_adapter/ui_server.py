@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import marimo
 
-EDIT_TOKEN_ENV = "STRATA_EDIT_TOKEN"
+from agentstrata.wire import EDIT_TOKEN_ENV
 
 
 @dataclass

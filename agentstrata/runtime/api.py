@@ -9,6 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from agentstrata.wire import EVENTS_PATH, HEALTH_PATH, INTERFACE_PATH, READY_PATH, output_path
+
 if TYPE_CHECKING:
     from agentstrata.runtime.host import AgentHost
 
@@ -88,11 +90,11 @@ def api_routes(host: "AgentHost") -> list[Route]:
         )
 
     return [
-        Route("/health", health, methods=["GET"]),
-        Route("/ready", ready, methods=["GET"]),
-        Route("/interface", interface, methods=["GET"]),
-        Route("/outputs/{name}", output, methods=["GET"]),
-        Route("/events", events, methods=["GET"]),
+        Route(HEALTH_PATH, health, methods=["GET"]),
+        Route(READY_PATH, ready, methods=["GET"]),
+        Route(INTERFACE_PATH, interface, methods=["GET"]),
+        Route(output_path("{name}"), output, methods=["GET"]),
+        Route(EVENTS_PATH, events, methods=["GET"]),
     ]
 
 

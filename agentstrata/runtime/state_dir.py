@@ -9,11 +9,9 @@ from pathlib import Path
 
 from agentstrata.runtime.encoding import dumps
 from agentstrata.runtime.versions import OutputVersion, content_version
+from agentstrata.wire import STATE_DIR_ENV
 
 log = logging.getLogger(__name__)
-
-#: Overrides the agent's state directory (the Docker target points it at a volume).
-STATE_DIR_ENV = "STRATA_STATE_DIR"
 
 
 def default_state_dir(root: Path, stack: str, agent: str) -> Path:

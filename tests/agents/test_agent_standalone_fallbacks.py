@@ -3,6 +3,7 @@ fallback fetches GET /outputs/<name> from the upstream agent or computes from th
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -109,11 +110,25 @@ def test_each_input_has_its_own_fallback_cell(load_agent, upstream: UpstreamStub
     assert defs["insights"]["session_count"] == 45
 
 
-def test_without_upstreams_the_stack_is_computed_from_the_sample_kb(load_agent, sample_stack) -> None:
-    # isolated_environment points every upstream at a closed port: each fallback runs its upstream notebook
+def test_without_upstreams_the_stack_is_computed_from_the_sample_kb(load_agent, sample_stack,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # No variable names an upstream's service (a notebook knows no other agent's port): each fallback
+    # runs its upstream notebook. A service that does not answer is tested in tests/test_standalone.py.
+    for name in UPSTREAMS:
+        monkeypatch.delenv(f"STRATA_UPSTREAM_{name}_URL")
     _, defs = load_agent("concierge").run()
     expected = sample_stack["concierge"]["recommendations"]
     assert json.dumps(defs["recommendations"]) == json.dumps(expected)
+
+
+def test_no_notebook_knows_where_another_agent_listens() -> None:
+    from agentstrata.loader import load_stack
+
+    ports = {agent.port for agent in load_stack(ROOT / "stacks" / "kb-conduit.yaml").stack.agent_specs}
+    found = [f"{path.name}:{node.lineno}" for path in sorted((ROOT / "agents").glob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Constant) and type(node.value) is int and node.value in ports]
+    assert found == []
 
 
 def test_the_standalone_ui_renders_without_errors(tmp_path: Path) -> None:

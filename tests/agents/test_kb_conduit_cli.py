@@ -365,6 +365,43 @@ def test_runs_with_bash_and_coreutils_only(kb, tmp_path: Path, with_flock: bool)
     assert entries(tmp_path / "kb" / "workspaces" / "w" / "sessions.yaml")[0]["message"] == 'hello: "x"'
 
 
+def test_concurrent_logs_without_flock_never_tear(kb, workspace: Path, tmp_path: Path) -> None:
+    env = {"PATH": coreutils_only_path(tmp_path, with_flock=False)}
+    body = "multi-line message\n" * 300  # 5,700 bytes over 300 lines: printf wrote it in 300 pieces
+
+    def writer(index: int) -> list[int]:
+        return [kb("log", "api", f"w{index} e{entry}\n{body}", "--tag", f"w{index}", env=env).returncode
+                for entry in range(40)]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = [code for codes in pool.map(writer, range(20)) for code in codes]
+    assert codes == [0] * 800
+    logged = entries(workspace / "sessions.yaml")
+    assert sorted(e["message"] for e in logged) == sorted(f"w{w} e{e}\n{body}" for w in range(20) for e in range(40))
+    assert all(list(e) == ["timestamp", "message", "tags", "agent"] for e in logged)
+    assert all(e["tags"] == [e["message"].split()[0]] for e in logged)
+
+
+@pytest.mark.parametrize("size", [10, 5_000, 100_000], ids=["small", "over-a-page", "over-a-pipe-buffer"])
+def test_log_appends_each_entry_in_one_write(kb, workspace: Path, tmp_path: Path, size: int) -> None:
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed")
+    log = workspace / "sessions.yaml"
+    before = log.stat().st_size
+    trace = tmp_path / "trace"
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "KB_CONDUIT_ROOT": str(tmp_path / "kb"), "LANG": "C.UTF-8",
+           "USER": "tester"}
+    message = ("x" * 99 + "\n") * (size // 100) or "x" * size
+    result = subprocess.run(["strace", "-f", "-y", "-e", "trace=write", "-o", str(trace), str(KB_CONDUIT), "log",
+                             "api", message], env=env, capture_output=True, text=True, timeout=120, check=False)
+    if result.returncode != 0 and "ptrace" in result.stderr:
+        pytest.skip(f"strace cannot trace here: {result.stderr.strip()}")
+    assert result.returncode == 0, result.stderr
+    writes = [line for line in trace.read_text().splitlines() if f"<{log}>" in line]  # -y: fds with their paths
+    assert len(writes) == 1, writes
+    assert writes[0].endswith(f"= {log.stat().st_size - before}")
+
+
 def test_sample_kb_is_reproduced_byte_for_byte(tmp_path: Path) -> None:
     target = tmp_path / "rebuilt"
     result = subprocess.run([str(ROOT / "agents" / "kb_base" / "make-sample-kb"), str(target)],

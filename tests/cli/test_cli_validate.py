@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -192,3 +193,95 @@ def test_the_example_stack_is_valid():
     result = strata("validate", "stacks/kb-conduit.yaml", cwd=ROOT)
     assert result.returncode == 0, result.stdout
     assert result.stdout.splitlines()[-1] == "valid: 1 file checked, 0 invalid, 0 errors, 0 warnings"
+
+
+def unusable(path: str, message: str) -> tuple[int, str, str]:
+    return 2, f"{path}:{message}\nunusable: 1 file checked, 1 invalid, 1 error, 0 warnings\n", ""
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("stack: " + "[" * 40_000 + "]" * 40_000 + "\n", "1:71"),
+    ("{a: " * 30_000 + "1" + "}" * 30_000 + "\n", "1:257"),
+], ids=["sequences", "mappings"])
+def test_deep_nesting_is_unusable_input_not_a_crash(project: Path, text: str, where: str):
+    (project / "deep.yaml").write_text(text)
+    result = strata("validate", "deep.yaml", cwd=project)
+    assert (result.returncode, result.stdout, result.stderr) == unusable("deep.yaml", f"{where}: nested deeper than "
+                                                                         "64 levels")
+
+
+def test_nested_merge_keys_are_unusable_input_not_an_internal_error(project: Path):
+    (project / "merge.yaml").write_text("stack:\n  x: " + "{<<: " * 600 + "{a: 1}" + "}" * 600 + "\n")
+    result = strata("validate", "merge.yaml", cwd=project)
+    assert (result.returncode, result.stdout, result.stderr) == unusable("merge.yaml", "2:316: nested deeper than "
+                                                                         "64 levels")
+
+
+def test_a_chain_of_merged_anchors_is_refused_by_depth(project: Path):
+    lines = ["stack:", "  l0: &l0 {a0: 1}"] + [f"  l{i}: &l{i} {{<<: *l{i - 1}, a{i}: 1}}" for i in range(1, 400)]
+    (project / "chain.yaml").write_text("\n".join(lines) + "\n")
+    result = strata("validate", "chain.yaml", cwd=project)
+    assert (result.returncode, result.stdout, result.stderr) == unusable(
+        "chain.yaml", "2:7: nested deeper than 64 levels (aliases and merge keys count)")
+
+
+def test_a_port_of_5000_digits_is_an_invalid_stack(project: Path):
+    (project / "stack.yaml").write_text(STACK.replace('    - name: "source"\n',
+                                                      '    - name: "source"\n      port: ' + "9" * 5000 + "\n"))
+    result = strata("validate", "stack.yaml", cwd=project)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, "stack.yaml:5:13: stack.agents[0].port: integer too large: 5000 characters, at most 4300\n"
+        "invalid: 1 file checked, 1 invalid, 1 error, 0 warnings\n", ""
+    )
+
+
+def test_a_ref_to_a_fifo_is_an_error_not_a_hang(project: Path):
+    os.mkfifo(project / "sink.yaml.fifo")
+    (project / "stack.yaml").write_text(STACK.replace('ref: "sink.yaml"', 'ref: "sink.yaml.fifo"'))
+    result = strata("validate", "stack.yaml", cwd=project)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, "stack.yaml:13:12: stack.agents[1].ref: cannot load agent file 'sink.yaml.fifo': sink.yaml.fifo:1:1: "
+        "is a FIFO, not a regular file [S011]\ninvalid: 1 file checked, 1 invalid, 1 error, 0 warnings\n", ""
+    )
+
+
+def test_standard_input_is_refused_not_waited_for(project: Path):
+    reader, writer = os.pipe()  # held open: a read would wait for ever
+    try:
+        result = subprocess.run([str(STRATA), "validate", "/dev/stdin"], stdin=reader, capture_output=True,
+                                text=True, timeout=120, cwd=project, check=False)
+    finally:
+        os.close(reader)
+        os.close(writer)
+    assert (result.returncode, result.stdout, result.stderr) == unusable("/dev/stdin", "1:1: is a FIFO, not a "
+                                                                         "regular file")
+
+
+EVIL = 'import pathlib\npathlib.Path(__file__).with_name("ran").touch()\nprint("evil ran")\n\ndef f(value):\n    ' \
+    'return value\n'
+
+
+def test_validation_never_runs_code_from_the_stack(project: Path):
+    (project / "evil.py").write_text(EVIL)
+    (project / "stack.yaml").write_text(STACK + '      transform: "evil:f"\n')
+    result = strata("validate", "stack.yaml", cwd=project)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "valid: 1 file checked, 0 invalid, 0 errors, 0 warnings\n", ""
+    )
+    assert not (project / "ran").exists()
+    (project / "stack.yaml").write_text(STACK + '      transform: "this:x"\n')
+    result = strata("validate", "stack.yaml", cwd=project)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, "stack.yaml:18:18: stack.data_flow[0].transform: transform 'this:x': 'this' has no function 'x' [S014]\n"
+        "invalid: 1 file checked, 1 invalid, 1 error, 0 warnings\n", ""
+    )
+
+
+def test_import_transforms_is_the_opt_in_that_runs_them(project: Path):
+    (project / "evil.py").write_text(EVIL)
+    (project / "stack.yaml").write_text(STACK + '      transform: "evil:f"\n')
+    result = strata("validate", "--import-transforms", "stack.yaml", cwd=project)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "evil ran\nvalid: 1 file checked, 0 invalid, 0 errors, 0 warnings\n", ""
+    )
+    assert (project / "ran").exists()

@@ -167,4 +167,4 @@ def test_a_registered_targets_checks_and_settings_are_validated(project: Path):
         "stack.yaml:8:5: deployment.echo.greting: unknown key 'greting'; did you mean 'greeting'?"]
     (project / "stack.yaml").write_text(stack)
     done = strata(project, "validate", "stack.yaml")
-    assert done.stdout.splitlines()[0] == "stack.yaml:4:15: stack.agents[0].name: 'forbidden' is forbidden here [E001]"
+    assert done.stdout.splitlines()[0] == "stack.yaml:4:14: stack.agents[0].name: 'forbidden' is forbidden here [E001]"

@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from agentstrata.errors import StrataError
+from agentstrata.wire import TRANSPORT_URL_ENV
 
 if TYPE_CHECKING:
     from agentstrata.runtime.host_config import HostOptions
@@ -22,8 +23,6 @@ TRANSPORTS: dict[str, str] = {
 }
 #: The transport of an agent that names none.
 DEFAULT_TRANSPORT = "http"
-#: Where ``--transport-url`` may come from instead.
-TRANSPORT_URL_ENV = "STRATA_TRANSPORT_URL"
 
 
 def transport_for(options: HostOptions) -> type[Transport]:

@@ -31,7 +31,7 @@ from agentstrata.runtime.inputs import InputBoard
 from agentstrata.runtime.outputs import OutputStore
 from agentstrata.runtime.tasks import cancel_and_wait
 from agentstrata.runtime.transports.upstream_values import UpstreamInputs
-from agentstrata.runtime.upstreams import upstream_url_env
+from agentstrata.wire import EVENTS_PATH, output_path, upstream_env_var
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class HttpSseTransport:
         if upstream.url is None:
             raise StrataError(
                 f"agent {self.agent!r}: no address for upstream {upstream.agent!r}; "
-                f"set {upstream_url_env(upstream.agent)}"
+                f"set {upstream_env_var(upstream.agent)}"
             )
         options = self.options
         return HttpUpstream(upstream.url, upstream, board, on_state, max_payload=options.max_payload,
@@ -94,10 +94,10 @@ class HttpUpstream:
         async with httpx.AsyncClient(timeout=self._fetch_timeout) as client:
             while True:
                 try:
-                    events = f"{self.url}/events"
+                    events = f"{self.url}{EVENTS_PATH}"
                     async with aconnect_sse(client, "GET", events, timeout=self._stream_timeout) as source:
                         if source.response.status_code != 200:
-                            raise SSEError(f"/events answered HTTP {source.response.status_code}")
+                            raise SSEError(f"{EVENTS_PATH} answered HTTP {source.response.status_code}")
                         async for event in source.aiter_sse():
                             if event.event == "version":
                                 backoff.reset()
@@ -144,7 +144,7 @@ class HttpUpstream:
         headers = {"If-None-Match": f'"{held}"'} if held else {}
         limit = self.inputs.max_payload
         try:
-            async with client.stream("GET", f"{self.url}/outputs/{output}", headers=headers) as response:
+            async with client.stream("GET", f"{self.url}{output_path(output)}", headers=headers) as response:
                 if response.status_code == 304:
                     return None
                 declared = int(response.headers.get("content-length") or 0)

@@ -63,9 +63,11 @@ class StackStatus:
     target: str
     up: bool
     agents: list[AgentStatus]
+    #: Target-specific facts about the whole stack (the local supervisor's pid...).
+    details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"stack": self.stack, "target": self.target, "up": self.up,
+        return {"stack": self.stack, "target": self.target, "up": self.up, **self.details,
                 "agents": [a.as_dict() for a in self.agents]}
 
 

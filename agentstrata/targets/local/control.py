@@ -132,7 +132,8 @@ def status(loaded: LoadedStack) -> StackStatus:
                 why or (recorded.message if up and recorded else None),
                 {"pid": process.pid if process else None},
             ))
-    return StackStatus(loaded.stack.name, "local", up, agents)
+    supervisor = {"pid": state.supervisor.pid if up and state and state.supervisor else None}
+    return StackStatus(loaded.stack.name, "local", up, agents, {"supervisor": supervisor, "logs": str(paths.base / "logs")})
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

@@ -33,6 +33,7 @@ stack:
       layer: 1
       port: {left}
       implementation: {{path: relay.py}}
+      dependencies: [{{agent_name: base, inputs: {{numbers: numbers}}}}]
       interface:
         inputs:
           - {{name: numbers, type: numbers, source: "agent:base.numbers"}}
@@ -42,6 +43,7 @@ stack:
       layer: 1
       port: {right}
       implementation: {{path: relay.py}}
+      dependencies: [{{agent_name: base, inputs: {{numbers: numbers}}}}]
       interface:
         inputs:
           - {{name: numbers, type: numbers, source: "agent:base.numbers"}}
@@ -51,6 +53,9 @@ stack:
       layer: 2
       port: {top}
       implementation: {{path: {top_notebook}}}
+      dependencies:
+        - {{agent_name: left, inputs: {{total: a}}}}
+        - {{agent_name: right, inputs: {{total: b}}}}
       interface:
         inputs:
           - {{name: a, type: number, source: "agent:left.total"}}
@@ -211,7 +216,7 @@ def test_up_status_logs_down(tmp_path: Path, strata: Strata) -> None:
     assert logs.returncode == 0 and "agent top listening on" in logs.stdout
 
     down = strata("down", "stack.yaml")
-    assert down.returncode == 0 and "stack localtest is down" in down.stderr
+    assert down.returncode == 0 and "localtest: destroyed in" in down.stdout
     after = status(strata)
     assert after["up"] is False and all(a["pid"] is None and a["state"] == "down" for a in after["agents"])
     assert not any(alive(agent["pid"]) for agent in found.values())
@@ -269,9 +274,9 @@ def test_up_refuses_a_stack_without_the_local_target(tmp_path: Path, strata: Str
                                                          "target: docker\n")
     (tmp_path / "stack.yaml").write_text(text)
     up = strata("up", "stack.yaml")
-    assert up.returncode == 2
-    assert up.stderr.strip().endswith("stack 'localtest' does not deploy to 'local' (its targets: docker); "
-                                      "add a deployment.local block")
+    assert up.returncode == 1
+    assert up.stderr.strip().endswith("deployment: stack 'localtest' does not allow target 'local' (allowed: docker); "
+                                      "add a 'deployment.local' block")
 
 
 def test_health_of_a_running_agent_is_reachable_from_status_urls(tmp_path: Path, strata: Strata) -> None:
