@@ -39,6 +39,7 @@ _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "time
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Resolves core-schema scalars (ints, bools, nulls...) with PyYAML's own rules; holds no state per node.
 _SCALARS = yaml.SafeLoader("")
+_TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels (aliases and merge keys count)"
 
 Path_ = tuple[Any, ...]
 
@@ -181,7 +182,10 @@ def load_plain(text: str) -> Any:
     The one reader of KB files and session logs. Raises only ``yaml.YAMLError``, located.
     """
     node = compose(text)
-    return None if node is None else _Builder("").build(node, (), 0)
+    if node is None:
+        return None
+    _check_expansion(node)
+    return _Builder("").build(node, ())
 
 
 def parse(text: str, shown: str) -> Located:
@@ -190,8 +194,9 @@ def parse(text: str, shown: str) -> Located:
         node = compose(text)
         if node is None:
             raise unusable(shown, "empty file: expected a mapping with 'stack:' or 'agent:'")
+        _check_expansion(node)
         builder = _Builder(shown)
-        data = builder.build(node, (), 0)
+        data = builder.build(node, ())
     except RefusedYAML as exc:
         mark = exc.problem_mark
         raise SpecError([Diagnostic(shown, mark.line + 1, mark.column + 1, display_path(exc.path), exc.problem)],
@@ -212,42 +217,80 @@ def _excerpt(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuses, before anything is built, a node graph that would expand to more than MAX_NODES values or
+    nest deeper than MAX_DEPTH once its aliases and merge keys are expanded, or that contains itself.
+
+    Aliases share nodes, so measuring each node once (its values, its levels of collections) takes time
+    linear in the text, however much it would expand: a "billion laughs" is refused in milliseconds.
+    """
+    measured: dict[int, tuple[int, int]] = {}
+    active: set[int] = set()
+
+    def measure(node: yaml.Node, depth: int) -> tuple[int, int]:
+        known = measured.get(id(node))
+        if known is None:
+            if isinstance(node, yaml.ScalarNode):
+                known = (1, 0)
+            else:
+                if id(node) in active:
+                    raise RefusedYAML("recursive alias: a value contains itself", node.start_mark)
+                if depth >= MAX_DEPTH:
+                    raise RefusedYAML(_TOO_DEEP, node.start_mark)
+                active.add(id(node))
+                values, levels = 1, 0
+                for child in _children(node):
+                    child_values, child_levels = measure(child, depth + 1)
+                    values, levels = values + child_values, max(levels, child_levels)
+                active.discard(id(node))
+                known = (values, levels + 1)
+            measured[id(node)] = known
+        if known[0] > MAX_NODES:
+            raise RefusedYAML(f"document expands to more than {MAX_NODES} values (alias bomb?)", node.start_mark)
+        if depth + known[1] > MAX_DEPTH:
+            raise RefusedYAML(_TOO_DEEP, node.start_mark)
+        return known
+
+    measure(root, 0)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    """The nodes that building ``node`` builds: items, values, and merge sources (built inside it)."""
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    children = []
+    for key, value in node.value:
+        if key.tag != _CORE + "merge":
+            children.append(value)
+        else:
+            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            children += [source for source in sources if isinstance(source, yaml.MappingNode)]
+    return children
+
+
 class _Builder:
+    """Plain values from a node graph that ``_check_expansion`` accepted, with the mark of each."""
+
     def __init__(self, shown: str) -> None:
         self.shown = shown
-        self.count = 0
         self.values: dict[Path_, Mark] = {}
         self.keys: dict[Path_, Mark] = {}
-        self.active: set[int] = set()
 
     def _mark(self, node: yaml.Node, path: Path_) -> Mark:
         return Mark(self.shown, node.start_mark.line + 1, node.start_mark.column + 1, path)
 
-    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
-        """The value of ``node``; ``depth`` counts the collections being built, merge sources included."""
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise RefusedYAML(f"document expands to more than {MAX_NODES} values (alias bomb?)", node.start_mark)
-        if id(node) in self.active:
-            raise RefusedYAML("recursive alias: a value contains itself", node.start_mark)
+    def build(self, node: yaml.Node, path: Path_) -> Any:
         # setdefault: a merge source is built at its mapping's path, and the mapping's own marks win.
         self.values.setdefault(path, self._mark(node, path))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
-        if depth >= MAX_DEPTH:
-            raise RefusedYAML(f"nested deeper than {MAX_DEPTH} levels (aliases and merge keys count)",
-                              node.start_mark)
-        self.active.add(id(node))
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                if node.tag != _CORE + "seq":
-                    raise RefusedYAML(f"tag {node.tag!r} is not allowed", node.start_mark)
-                return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-            if node.tag != _CORE + "map":
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _CORE + "seq":
                 raise RefusedYAML(f"tag {node.tag!r} is not allowed", node.start_mark)
-            return self._mapping(node, path, depth)
-        finally:
-            self.active.discard(id(node))
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag != _CORE + "map":
+            raise RefusedYAML(f"tag {node.tag!r} is not allowed", node.start_mark)
+        return self._mapping(node, path)
 
     def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
         if node.tag not in _SCALAR_TAGS:
@@ -264,7 +307,7 @@ class _Builder:
             kind = node.tag.removeprefix(_CORE)
             raise RefusedYAML(f"invalid {kind} value {_excerpt(node.value)}", node.start_mark) from None
 
-    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[Any, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         explicit: set[Any] = set()
         merged: list[yaml.MappingNode] = []
@@ -284,9 +327,8 @@ class _Builder:
                                   invalid=True)
             explicit.add(key)
             self.keys.setdefault(path + (key,), self._mark(key_node, path + (key,)))
-            result[key] = self.build(value_node, path + (key,), depth + 1)
+            result[key] = self.build(value_node, path + (key,))
         for source in merged:
-            # A merge source is built inside this mapping's build: it counts as one level deeper.
-            for key, value in self.build(source, path, depth + 1).items():
+            for key, value in self.build(source, path).items():
                 result.setdefault(key, value)
         return result

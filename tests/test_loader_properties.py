@@ -78,3 +78,17 @@ def test_arbitrary_structures_only_raise_spec_error(spec_file: Path, document: o
 @given(document=top_level)
 def test_spec_shaped_structures_only_raise_spec_error(spec_file: Path, document: object):
     check(spec_file, yaml.safe_dump(document, allow_unicode=True))
+
+
+@SETTINGS
+@given(opening=st.lists(st.sampled_from(["[", "{a: ", "{<<: ", "[&x ", "{<<: *m, b: ", "[*m, "]), max_size=150))
+def test_nesting_aliases_and_merges_only_raise_spec_error(spec_file: Path, opening: list[str]):
+    closing = "".join("}" if o.startswith("{") else "]" for o in reversed(opening))
+    check(spec_file, "stack:\n  m: &m {k: 1}\n  x: " + "".join(opening) + "1" + closing + "\n")
+
+
+@SETTINGS
+@given(digits=st.integers(1, 6000), field=st.sampled_from(["port", "layer", "name"]))
+def test_numbers_of_any_length_only_raise_spec_error(spec_file: Path, digits: int, field: str):
+    fields = {"name": "a", "layer": "0", "implementation": "{path: x.py}", field: "7" * digits}
+    check(spec_file, "agent:\n" + "".join(f"  {key}: {value}\n" for key, value in fields.items()))

@@ -15,13 +15,13 @@ from agentstrata.targets import target_class, target_names
 
 @app.command("export")
 def export_command(
-    fmt: str = typer.Argument(..., metavar="FORMAT", help="What to write: each target lists its formats "
-                              "(`strata export --help`)."),
+    fmt: str = typer.Argument(..., metavar="FORMAT", help="What to write: a format one of the targets exports "
+                              "(an unknown one lists them all)."),
     stack: Path = typer.Argument(..., help="The stack file."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write (default: the target's own "
-                                       "setting, e.g. deployment.docker.compose_file)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write (default: the owning target's "
+                                       "own setting)."),
 ) -> None:
-    """Generate deployment code from a stack file (compose for the docker target, systemd units for local...)."""
+    """Generate deployment code from a stack file, in a format a target owns, for tools other than Terraform."""
     owners = {fmt_name: name for name in target_names() for fmt_name in target_class(name).exports}
     if fmt not in owners:
         known = ", ".join(f"{f} ({t})" for f, t in owners.items())

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SAMPLE_WORKSPACES = ["api-gateway", "billing-service", "data-pipeline", "docs-site", "spikes"]
 
@@ -103,3 +109,40 @@ def test_standalone_falls_back_to_the_sample_kb(load_agent) -> None:
     _, defs = load_agent("kb_base").run()
     assert Path(defs["kb_root"]) == Path(__file__).resolve().parents[2] / "stacks" / "sample-kb"
     assert sorted(defs["workspace_context"]) == SAMPLE_WORKSPACES
+
+
+def test_a_deeply_nested_sessions_file_is_a_problem_not_a_crash(copied_sample_kb: Path) -> None:
+    (copied_sample_kb / "workspaces" / "spikes" / "sessions.yaml").write_text("[" * 50_000 + "]" * 50_000 + "\n")
+    # libyaml's composer recursed until the process crashed (SIGSEGV): run where a crash only fails this test.
+    code = (
+        "import json, sys\nfrom tests.agents.conftest import load_app\n"
+        "_, defs = load_app('kb_base').run(defs={'kb_root': sys.argv[1]})\n"
+        "print(json.dumps(defs['kb_problems']))\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code, str(copied_sample_kb)], capture_output=True, text=True,
+                           cwd=ROOT, timeout=300, check=False)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert json.loads(child.stdout.splitlines()[-1]) == [{
+        "file": "workspaces/spikes/sessions.yaml", "line": 1, "column": 65,
+        "message": "invalid YAML: nested deeper than 64 levels",
+    }]
+
+
+@pytest.mark.timeout(120)
+def test_an_alias_bomb_in_a_context_is_a_problem_not_a_hang(run_agent, copied_sample_kb: Path) -> None:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for previous, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [{','.join([f'*{previous}'] * 9)}]")
+    (copied_sample_kb / "workspaces" / "spikes" / "context.yaml").write_text("\n".join(lines) + "\n")
+    defs = run_agent("kb_base", kb_root=str(copied_sample_kb))
+    assert defs["workspace_context"]["spikes"] == {}
+    assert defs["kb_problems"] == [{"file": "workspaces/spikes/context.yaml", "line": 1, "column": 14,
+                                    "message": "invalid YAML: document expands to more than 100000 values (alias bomb?)"}]
+
+
+def test_a_duplicate_key_in_a_session_entry_is_reported(run_agent, copied_sample_kb: Path) -> None:
+    log = copied_sample_kb / "workspaces" / "spikes" / "sessions.yaml"
+    log.write_text(log.read_text() + '- timestamp: "2025-03-15T10:00:00.000Z"\n  message: "a"\n  message: "b"\n')
+    defs = run_agent("kb_base", kb_root=str(copied_sample_kb))
+    assert defs["kb_problems"] == [{"file": "workspaces/spikes/sessions.yaml", "line": 8, "column": 3,
+                                    "message": "invalid YAML: duplicate key 'message'"}]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 GOOD_ENTRY = '- timestamp: "2025-03-03T09:00:00.000Z"\n  message: "ok"\n  tags: ["a"]\n  agent: "x"\n'
 
@@ -126,3 +131,21 @@ def test_a_broken_kb_file_is_located_through_kb_base(run_agent, copied_sample_kb
     assert kb_defs["kb_problems"][0]["file"] == "workspaces/docs-site/sessions.yaml"
     assert kb_defs["kb_problems"][0]["line"] == 9
     assert result["rejected"] == ["docs-site"]
+
+
+def test_a_deeply_nested_log_is_broken_yaml_not_a_crash() -> None:
+    # libyaml's composer recursed until the process crashed (SIGSEGV): run where a crash only fails this test.
+    code = (
+        "import json, sys\nfrom tests.agents.conftest import load_app\n"
+        "log = '[' * 50_000 + ']' * 50_000\n"
+        "_, defs = load_app('validator').run(defs={'workspace_context': {'api': {'k': 'v'}}, "
+        "'session_log': {'api': log}})\n"
+        "print(json.dumps(defs['validated_context']['problems']))\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                           check=False)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert json.loads(child.stdout.splitlines()[-1]) == [{
+        "severity": "error", "code": "broken-yaml", "workspace": "api", "file": "workspaces/api/sessions.yaml",
+        "line": 1, "location": "workspaces/api/sessions.yaml:1", "message": "invalid YAML: nested deeper than 64 levels",
+    }]

@@ -314,4 +314,4 @@ def test_destroy_leaves_no_container_or_network_and_keeps_volumes(deployment: De
     assert _docker("network", "ls", "--filter", f"name=^{STACK}$", "--format", "{{.Name}}") == ""
     volumes = [f"{container(a)}-state" for a in AGENTS]
     assert set(volumes) <= set(_docker("volume", "ls", "--format", "{{.Name}}").split())
-    assert f"kept state volumes (remove with --purge): {', '.join(sorted(volumes))}" in done.stdout
+    assert f"kept the agents' state (remove with --purge): {', '.join(sorted(volumes))}" in done.stdout

@@ -1,0 +1,1 @@
+"""What every target shares: the Target interface, its results, the Terraform lifecycle, the specs shipped to agents."""
