@@ -11,8 +11,11 @@ is an error rather than "last one wins".
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +26,9 @@ from agentstrata.errors import Diagnostic, SpecError
 
 #: Values built from one file at most; alias expansion past this is refused.
 MAX_NODES = 100_000
-#: YAML nodes (keys and values) in one file at most, counted before composing. A document of
-#: MAX_NODES values holds at most about twice as many nodes, so this refuses early what the
-#: value budget would refuse late.
-MAX_TEXT_NODES = 2 * MAX_NODES
+#: YAML nodes (keys and values) in one file at most, counted before anything is composed: it bounds
+#: the time reading any file takes (a 1,000-agent stack holds 93,000 nodes).
+MAX_TEXT_NODES = 150_000
 #: Nesting depth at most (merge keys and aliases count); no spec needs more.
 MAX_DEPTH = 64
 #: Bytes read from one file at most.
@@ -147,8 +149,22 @@ def compose(text: str) -> yaml.Node | None:
 
     Raises only ``yaml.YAMLError`` (``RefusedYAML`` past a limit), located by its ``problem_mark``.
     """
-    _check_bounds(text)
-    return yaml.compose(text, Loader=_Loader)
+    with _collector_paused():
+        _check_bounds(text)
+        return yaml.compose(text, Loader=_Loader)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Composing and building make up to a few hundred thousand small objects, none of them garbage:
+    the cyclic collector would traverse them again and again (3x the time on a large file)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_bounds(text: str) -> None:
@@ -181,22 +197,24 @@ def load_plain(text: str) -> Any:
 
     The one reader of KB files and session logs. Raises only ``yaml.YAMLError``, located.
     """
-    node = compose(text)
-    if node is None:
-        return None
-    _check_expansion(node)
-    return _Builder("").build(node, ())
+    with _collector_paused():
+        node = compose(text)
+        if node is None:
+            return None
+        _check_expansion(node)
+        return _Builder(None).build(node, ())
 
 
 def parse(text: str, shown: str) -> Located:
     """Parse one YAML document into plain data with marks; located errors for anything not YAML."""
     try:
-        node = compose(text)
-        if node is None:
-            raise unusable(shown, "empty file: expected a mapping with 'stack:' or 'agent:'")
-        _check_expansion(node)
-        builder = _Builder(shown)
-        data = builder.build(node, ())
+        with _collector_paused():
+            node = compose(text)
+            if node is None:
+                raise unusable(shown, "empty file: expected a mapping with 'stack:' or 'agent:'")
+            _check_expansion(node)
+            builder = _Builder(shown)
+            data = builder.build(node, ())
     except RefusedYAML as exc:
         mark = exc.problem_mark
         raise SpecError([Diagnostic(shown, mark.line + 1, mark.column + 1, display_path(exc.path), exc.problem)],
@@ -269,9 +287,10 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 class _Builder:
-    """Plain values from a node graph that ``_check_expansion`` accepted, with the mark of each."""
+    """Plain values from a node graph that ``_check_expansion`` accepted, and the mark of each (when
+    ``shown`` names the file: KB readers need no marks)."""
 
-    def __init__(self, shown: str) -> None:
+    def __init__(self, shown: str | None) -> None:
         self.shown = shown
         self.values: dict[Path_, Mark] = {}
         self.keys: dict[Path_, Mark] = {}
@@ -280,8 +299,9 @@ class _Builder:
         return Mark(self.shown, node.start_mark.line + 1, node.start_mark.column + 1, path)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
-        # setdefault: a merge source is built at its mapping's path, and the mapping's own marks win.
-        self.values.setdefault(path, self._mark(node, path))
+        if self.shown is not None:
+            # setdefault: a merge source is built at its mapping's path, and the mapping's own marks win.
+            self.values.setdefault(path, self._mark(node, path))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -326,7 +346,8 @@ class _Builder:
                 raise RefusedYAML(f"duplicate key {_excerpt(key)}", key_node.start_mark, path + (key,),
                                   invalid=True)
             explicit.add(key)
-            self.keys.setdefault(path + (key,), self._mark(key_node, path + (key,)))
+            if self.shown is not None:
+                self.keys.setdefault(path + (key,), self._mark(key_node, path + (key,)))
             result[key] = self.build(value_node, path + (key,))
         for source in merged:
             for key, value in self.build(source, path).items():

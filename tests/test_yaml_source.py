@@ -59,8 +59,9 @@ def test_nested_merge_keys_are_refused_by_depth():
 
 def test_merge_sources_count_toward_depth():
     lines = ["l0: &l0 {a0: 1}"] + [f"l{i}: &l{i} {{<<: *l{i - 1}, a{i}: 1}}" for i in range(1, 400)]
+    # l62 (line 63) merges l61... l0: 64 levels, and it stands one level down.
     assert refusal("\n".join(lines)) == (
-        1, 5, f"nested deeper than {MAX_DEPTH} levels (aliases and merge keys count)"
+        63, 6, f"nested deeper than {MAX_DEPTH} levels (aliases and merge keys count)"
     )
 
 

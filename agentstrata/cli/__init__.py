@@ -22,6 +22,11 @@ from agentstrata.cli import cluster_cmd  # noqa: E402,F401
 
 def main() -> None:
     """Run the CLI; a user sees a message and an exit code, never a traceback."""
+    import os
+
+    from agentstrata.constructs.node_warnings import silence_node_warnings
+
+    silence_node_warnings(os.environ)  # this program's edge: before `strata synth`/`deploy` start jsii's kernel
     try:
         app()  # standalone: Typer itself reports usage errors (exit 2)
     except StrataError as exc:

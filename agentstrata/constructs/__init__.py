@@ -16,15 +16,13 @@
 
 Names are imported on first use, so that importing this package stays cheap and only the
 bindings of the target in use are ever loaded (the kubernetes bindings alone take ~4 s).
+Importing it, or any module of it, changes no global state.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
-
-# Before any jsii kernel starts: see bindings.py.
-from agentstrata.constructs import bindings  # noqa: F401
 
 if TYPE_CHECKING:
     from agentstrata.constructs.agent_stack import AgentStack

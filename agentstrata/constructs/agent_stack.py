@@ -7,19 +7,20 @@ rendered by the target the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cdktf import App, LocalBackend, TerraformStack
+from cdktf import App, LocalBackend, TerraformBackend, TerraformStack
 from constructs import Construct
 
 from agentstrata.constructs.call_site import CallSite, build, caller
 from agentstrata.constructs.composition import Composition
+from agentstrata.constructs.escape_hatches import EscapeHatches
 from agentstrata.constructs.marimo_agent import MarimoAgent
 from agentstrata.constructs.stack_source import StackSource
+from agentstrata.constructs.type_hint_cache import cached_binding_type_hints
 from agentstrata.deploy.state_backend import backend_path
-from agentstrata.constructs.target_resources import TargetResources
 from agentstrata.targets import chosen_target, configured_target
 from agentstrata.errors import Diagnostic, SpecError, StrataError
 from agentstrata.loader import project_root
@@ -31,8 +32,11 @@ if TYPE_CHECKING:
 #: Agents' constructs are named after them; cdktf names the stack's backend construct "backend".
 RESERVED_NAMES = {"backend": "the construct id cdktf gives the stack's Terraform backend"}
 
+#: Creates the stack's Terraform backend on the stack it is given, e.g. ``lambda stack: S3Backend(stack, ...)``.
+BackendFactory = Callable[["AgentStack"], TerraformBackend]
 
-class AgentStack(TargetResources, TerraformStack):
+
+class AgentStack(EscapeHatches, TerraformStack):
     """An agent stack on one target: the Terraform stack ``<name>-<target>``, e.g. ``kb-conduit-docker``.
 
     Build it from a file (:meth:`from_file`) or compose it in Python (:meth:`add_agent`, then
@@ -47,6 +51,17 @@ class AgentStack(TargetResources, TerraformStack):
     :param auto_restart: restart an agent that crashes (``policies.auto_restart``).
     :param cascade_stop: stop dependants when a dependency stops (``policies.cascade_stop``).
     :param parallel_init: start the agents of one layer together (``policies.parallel_init``).
+    :param backend: bring your own Terraform backend: a function that creates it on the stack it is
+        given and returns it, e.g. ``backend=lambda stack: S3Backend(stack, bucket="tf-state",
+        key="kb.tfstate", region="eu-west-1")`` (cdktf backends are constructs of the stack they
+        serve, so they cannot be made before it). Default: a ``LocalBackend`` at
+        ``<root>/.strata/state/terraform/<name>-<target>.tfstate``, created when the stack renders;
+        `strata deploy`, `status` and `destroy` read that file (they deploy stack files, which always
+        use it).
+
+    After rendering, the target's resources are attributes of the stack and of each agent
+    (``stack.network``, ``stack.agents["debriefer"].container`` for Docker; the typed record is
+    ``.resources``): see :mod:`agentstrata.constructs.escape_hatches`.
     """
 
     def __init__(
@@ -59,6 +74,7 @@ class AgentStack(TargetResources, TerraformStack):
         auto_restart: bool = True,
         cascade_stop: bool = True,
         parallel_init: bool = True,
+        backend: BackendFactory | None = None,
     ) -> None:
         site = caller()
         build(StackSpec, {"name": name}, site, "AgentStack")
@@ -74,17 +90,22 @@ class AgentStack(TargetResources, TerraformStack):
         self._source: StackSource | None = None
         self._extra_warnings: list[Diagnostic] = []
         self._rendered = False
+        #: The stack's Terraform backend: the one ``backend`` made, else (once rendered) the LocalBackend.
+        self.backend: TerraformBackend | None = None if backend is None else _own_backend(self, backend(self), site)
 
     # -- the YAML path ----------------------------------------------------------------------------
 
     @classmethod
-    def from_file(cls, scope: Construct, path: str | Path, *, target: "str | Target | None" = None) -> "AgentStack":
+    def from_file(cls, scope: Construct, path: str | Path, *, target: "str | Target | None" = None,
+                  backend: BackendFactory | None = None) -> "AgentStack":
         """The stack of a stack file. ``target``: a target name (configured by the file's ``deployment``
-        block), a target instance (used as is), or None for the file's ``deployment.target``."""
-        return cls.from_source(scope, StackSource.from_file(path), target=target)
+        block), a target instance (used as is), or None for the file's ``deployment.target``;
+        ``backend`` as for the constructor."""
+        return cls.from_source(scope, StackSource.from_file(path), target=target, backend=backend)
 
     @classmethod
-    def from_source(cls, scope: Construct, source: StackSource, *, target: "str | Target | None" = None) -> "AgentStack":
+    def from_source(cls, scope: Construct, source: StackSource, *, target: "str | Target | None" = None,
+                    backend: BackendFactory | None = None) -> "AgentStack":
         """The stack of an already loaded file; its validation errors are raised before any construct exists."""
         source.check()
         reserved = [source.loaded.diagnostic(source.loaded.agent_loc(a.name) + ("name",), _reserved(a.name))
@@ -100,7 +121,8 @@ class AgentStack(TargetResources, TerraformStack):
         else:
             chosen_target(source.loaded, target.name)
         spec = source.loaded.stack
-        stack = cls(scope, spec.name, target=target, root=source.loaded.root, **spec.policies.model_dump())
+        stack = cls(scope, spec.name, target=target, root=source.loaded.root, backend=backend,
+                    **spec.policies.model_dump())
         stack._composition = None
         stack._source = source
         for agent in spec.agent_specs:
@@ -201,8 +223,11 @@ class AgentStack(TargetResources, TerraformStack):
         source = self._source if self._composition is None else self._composition.source(self.root)
         source.check()
         self._source = source
-        LocalBackend(self, path=backend_path(self.root, App.of(self).outdir, self.node.id))
-        self.target.render(self)
+        # jsii type-checks every construct's arguments: while they are created, with each stub's hints cached.
+        with cached_binding_type_hints():
+            if self.backend is None:
+                self.backend = LocalBackend(self, path=backend_path(self.root, App.of(self).outdir, self.node.id))
+            self.target.render(self)
         self._rendered = True
 
     def prepare_stack(self) -> None:
@@ -232,6 +257,16 @@ class AgentStack(TargetResources, TerraformStack):
         """Record a warning about the stack (targets use it, e.g. for a missing KB directory)."""
         self._extra_warnings.append(diagnostic)
 
+
+def _own_backend(stack: AgentStack, made: object, site: CallSite) -> TerraformBackend:
+    """What a ``backend`` function returned, if it is a backend of ``stack``."""
+    if isinstance(made, TerraformBackend) and TerraformStack.of(made) is stack:
+        return made
+    what = (f"a backend of stack {TerraformStack.of(made).node.id!r}" if isinstance(made, TerraformBackend)
+            else type(made).__name__)
+    raise SpecError([site.diagnostic(f"AgentStack: backend returned {what}, not a Terraform backend created on the "
+                                     "stack it was given (e.g. backend=lambda stack: S3Backend(stack, ...))",
+                                     "backend")])
 
 
 def _reserved(name: str) -> str:

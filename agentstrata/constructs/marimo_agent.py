@@ -1,7 +1,8 @@
 """``MarimoAgent``: one agent of a stack, a marimo notebook run as a service.
 
 It holds the agent's spec (the model a stack file's ``agents`` entry loads into) and, once the
-stack renders, whatever its target created for it (``agent.container`` for Docker).
+stack renders, whatever its target created for it (``agent.container`` for Docker; see
+:mod:`agentstrata.constructs.escape_hatches`).
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from agentstrata.constructs.target_resources import TargetResources
+from agentstrata.constructs.escape_hatches import EscapeHatches
 from agentstrata.schema import AgentSpec
 
 if TYPE_CHECKING:
     from agentstrata.constructs.agent_stack import AgentStack
 
 
-class MarimoAgent(TargetResources, Construct):
+class MarimoAgent(EscapeHatches, Construct):
     """One agent: its construct id is its name, so its resources get readable Terraform addresses.
 
     Created by :meth:`AgentStack.add_agent` or, for a stack file, by :meth:`AgentStack.from_file`.

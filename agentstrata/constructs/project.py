@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from agentstrata.constructs.bindings import Preload
+from agentstrata.constructs.node_warnings import silence_node_warnings
 from agentstrata.constructs.stack_source import StackSource
+from agentstrata.constructs.type_hint_cache import cached_binding_type_hints
 from agentstrata.deploy.state_backend import STATE_DIR
 from agentstrata.errors import Diagnostic, SpecError, StrataError
 from agentstrata.loader import LoadedStack, load, load_stack, shown_path
@@ -170,18 +172,20 @@ def _synthesize(root: Path, outdir: str | Path | None, notes: list[str], define:
 
     from agentstrata.constructs.agent_stack import AgentStack
 
-    app = App(outdir=str(outdir)) if outdir is not None else App()
-    define(app)
-    stacks = [child for child in app.node.children if isinstance(child, AgentStack)]
-    errors: list[Diagnostic] = []
-    for stack in stacks:
-        try:
-            stack.render()
-        except SpecError as exc:
-            errors += exc.diagnostics
-    if errors:
-        raise SpecError(sort_diagnostics(errors))
-    app.synth()
+    # Every construct is created in here: jsii's argument checks get each stub's hints once.
+    with cached_binding_type_hints():
+        app = App(outdir=str(outdir)) if outdir is not None else App()
+        define(app)
+        stacks = [child for child in app.node.children if isinstance(child, AgentStack)]
+        errors: list[Diagnostic] = []
+        for stack in stacks:
+            try:
+                stack.render()
+            except SpecError as exc:
+                errors += exc.diagnostics
+        if errors:
+            raise SpecError(sort_diagnostics(errors))
+        app.synth()
     for stack in stacks:
         (stack.root / STATE_DIR).mkdir(parents=True, exist_ok=True)
     warnings = sort_diagnostics(list({d: None for s in stacks for d in s.warnings}))
@@ -196,8 +200,10 @@ def environment_props(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
 def main(root: Path) -> None:
     """The cdktf app: synthesize the project; a user sees located errors and an exit code, never a traceback.
 
-    This is a program edge (cdktf runs it): the environment is read here, into target props.
+    This is a program edge (cdktf runs it): the environment is read here, into target props, and
+    written once, before the jsii kernel starts (:mod:`.node_warnings`).
     """
+    silence_node_warnings(os.environ)
     try:
         result = synth_project(root, props=environment_props(os.environ))
     except StrataError as exc:

@@ -1,31 +1,40 @@
-"""Escape hatches: the resources a target created, reachable as attributes of what they serve.
+"""``TargetResources``: what a target created for one construct, as a typed record.
 
-A target attaches them (``agent.attach(container=...)``) and users reach them by name
-(``agent.container``); neither the stack nor the agent needs to know which target that was.
+Each Terraform target declares, in its own package, one dataclass per kind of construct it serves
+(for Docker: ``DockerAgentResources`` with ``container: Container``...), its fields typed with the
+provider's bindings (imported under ``TYPE_CHECKING``, so declaring them loads no bindings). Its
+``render`` attaches an instance to the stack and to each agent. Nothing in
+:mod:`agentstrata.constructs` names a target or a resource type.
+
+A record is also a read-only mapping from field name to resource, so that
+``agent.resources["container"]`` and ``set(agent.resources)`` work whatever the target.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 
-class TargetResources:
-    """Mixin for the stack and its agents: ``attach(**resources)`` and a clear error before rendering."""
+@dataclasses.dataclass(frozen=True)
+class TargetResources(Mapping[str, Any]):
+    """Base of a target's records; itself the empty record of a construct not rendered yet.
 
-    def attach(self, **resources: Any) -> None:
-        """Make each resource reachable as an attribute, and list it in :attr:`resources`."""
-        self.__dict__.setdefault("_resources", {}).update(resources)
-        self.__dict__.update(resources)
+    Subclasses are frozen dataclasses; name fields as users reach them (``agent.container``) and
+    unlike the mapping's own methods (``keys``, ``get``...).
+    """
 
-    @property
-    def resources(self) -> dict[str, Any]:
-        """What the target created for this object, by attribute name (empty until the stack is rendered)."""
-        return dict(self.__dict__.get("_resources", {}))
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._names():
+            raise KeyError(name)
+        return getattr(self, name)
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails; jsii probes private and dunder names, leave those alone.
-        if name.startswith("_") or "_resources" in self.__dict__:
-            raise AttributeError(name)
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r} yet: target resources are "
-                             "created when the stack renders (call stack.render() once every agent and "
-                             "connection is declared)")
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def _names(self) -> list[str]:
+        return [field.name for field in dataclasses.fields(self)]

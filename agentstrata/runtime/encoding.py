@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import PurePath
 from typing import Any
 
@@ -30,11 +30,18 @@ class EncodingError(ValueError):
 
 
 def encode_value(value: Any) -> bytes:
-    """The canonical JSON bytes of ``value``; EncodingError names the first part that cannot be encoded."""
+    """The canonical JSON bytes of ``value``; EncodingError names the first part that cannot be encoded.
+
+    Never anything else: values are the notebook's, and their own conversion code may raise anything.
+    """
     try:
         plain = _plain(value, "value", set())
     except RecursionError:
         raise EncodingError("nested too deeply", "value") from None
+    except EncodingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a user object failing in a way no converter below catches
+        raise EncodingError(f"encoding raised {_exception_text(exc)}", "value") from None
     return dumps(plain)
 
 
@@ -65,8 +72,12 @@ def _plain(value: Any, where: str, active: set[int]) -> Any:
         finally:
             active.discard(id(value))
     if isinstance(value, BaseModel):
-        return _plain(value.model_dump(mode="python"), where, active)
-    return _plain(_foreign(value, where), where, active)
+        return _plain(_converted(lambda: value.model_dump(mode="python"), value, where), where, active)
+    if isinstance(value, Iterator):
+        # Generators, file objects...: converting them would read them (or never end), and a closed file raises.
+        raise EncodingError(f"object of type {type(value).__name__} (an iterator: encoding it would consume it)",
+                            where)
+    return _plain(_converted(lambda: _foreign(value, where), value, where), where, active)
 
 
 def _container(value: Any, where: str, active: set[int]) -> Any:
@@ -93,6 +104,20 @@ def _key(key: Any, where: str) -> str:
     if isinstance(key, (int, float)):
         return json.dumps(key) if isinstance(key, int) else repr(key)
     raise EncodingError(f"dict key of type {type(key).__name__} ({key!r})", where)
+
+
+def _converted(convert: Callable[[], Any], value: Any, where: str) -> Any:
+    """``convert()``, where any failure of the value's own code becomes an EncodingError at ``where``."""
+    try:
+        return convert()
+    except EncodingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the value's own methods (model_dump, to_json...) may raise anything
+        raise EncodingError(f"object of type {type(value).__name__} raised {_exception_text(exc)}", where) from None
+
+
+def _exception_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _foreign(value: Any, where: str) -> Any:

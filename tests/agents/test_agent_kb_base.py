@@ -136,8 +136,10 @@ def test_an_alias_bomb_in_a_context_is_a_problem_not_a_hang(run_agent, copied_sa
     (copied_sample_kb / "workspaces" / "spikes" / "context.yaml").write_text("\n".join(lines) + "\n")
     defs = run_agent("kb_base", kb_root=str(copied_sample_kb))
     assert defs["workspace_context"]["spikes"] == {}
-    assert defs["kb_problems"] == [{"file": "workspaces/spikes/context.yaml", "line": 1, "column": 14,
-                                    "message": "invalid YAML: document expands to more than 100000 values (alias bomb?)"}]
+    assert defs["kb_problems"] == [{
+        "file": "workspaces/spikes/context.yaml", "line": 6, "column": 4,
+        "message": "invalid YAML: document expands to more than 100000 values (alias bomb?)",
+    }]
 
 
 def test_a_duplicate_key_in_a_session_entry_is_reported(run_agent, copied_sample_kb: Path) -> None:

@@ -147,5 +147,6 @@ def test_a_deeply_nested_log_is_broken_yaml_not_a_crash() -> None:
     assert child.returncode == 0, child.stderr[-2000:]
     assert json.loads(child.stdout.splitlines()[-1]) == [{
         "severity": "error", "code": "broken-yaml", "workspace": "api", "file": "workspaces/api/sessions.yaml",
-        "line": 1, "location": "workspaces/api/sessions.yaml:1", "message": "invalid YAML: nested deeper than 64 levels",
+        "line": 1, "location": "workspaces/api/sessions.yaml:1",
+        "message": "invalid YAML: nested deeper than 64 levels",
     }]

@@ -222,7 +222,7 @@ def test_a_chain_of_merged_anchors_is_refused_by_depth(project: Path):
     (project / "chain.yaml").write_text("\n".join(lines) + "\n")
     result = strata("validate", "chain.yaml", cwd=project)
     assert (result.returncode, result.stdout, result.stderr) == unusable(
-        "chain.yaml", "2:7: nested deeper than 64 levels (aliases and merge keys count)")
+        "chain.yaml", "63:8: nested deeper than 64 levels (aliases and merge keys count)")
 
 
 def test_a_port_of_5000_digits_is_an_invalid_stack(project: Path):

@@ -120,14 +120,6 @@ def test_a_target_the_file_does_not_allow_is_refused_at_its_deployment_block(pro
                              "'deployment.docker' block")
 
 
-def test_escape_hatches_exist_once_the_stack_renders(project: Path):
-    stack = AgentStack.from_file(cdktf.Testing.app(), project / "stacks" / "kb-conduit.yaml", target="docker")
-    with pytest.raises(AttributeError, match=r"has no attribute .container. yet: .*\(call stack.render\(\)"):
-        stack.agents["kb_base"].container  # noqa: B018
-    stack.render()
-    assert stack.agents["kb_base"].container is stack.agents["kb_base"].resources["container"]
-
-
 def test_a_file_stack_takes_its_connections_from_the_file(project: Path):
     stack = AgentStack.from_file(cdktf.Testing.app(), project / "stacks" / "kb-conduit.yaml", target="docker")
     with pytest.raises(SpecError, match="comes from .*kb-conduit.yaml: connect agents in that file"):
@@ -157,3 +149,38 @@ def test_an_agent_file_cannot_use_the_backends_name(project: Path):
         AgentStack.from_file(cdktf.Testing.app(), path, target="docker")
     (found,) = caught.value.diagnostics
     assert found.loc == "stack.agents[5].name" and found.message.startswith("agent name 'backend' is reserved")
+
+
+def s3_backend(stack: AgentStack) -> cdktf.S3Backend:
+    return cdktf.S3Backend(stack, bucket="tf-state", key="kb-conduit.tfstate", region="eu-west-1")
+
+
+def test_a_backend_brought_along_replaces_the_local_one(project: Path, synth):  # noqa: ANN001
+    config = synth(lambda app: AgentStack.from_file(app, project / "stacks" / "kb-conduit.yaml", target="docker",
+                                                    backend=s3_backend))
+    assert config["terraform"]["backend"] == {"s3": {"bucket": "tf-state", "key": "kb-conduit.tfstate",
+                                                     "region": "eu-west-1"}}
+
+
+def test_without_a_backend_brought_along_render_creates_the_local_one(project: Path):
+    stack = kb_conduit_in_python(cdktf.Testing.app(), project)
+    assert stack.backend is None
+    stack.render()
+    assert isinstance(stack.backend, cdktf.LocalBackend)
+
+
+def test_the_backend_brought_along_is_the_stacks_from_the_start(project: Path):
+    stack = AgentStack(cdktf.Testing.app(), "s", target=DockerTarget(), root=project, backend=s3_backend)
+    assert isinstance(stack.backend, cdktf.S3Backend) and stack.backend.node.scope is stack
+
+
+def test_a_backend_function_that_makes_no_backend_of_the_stack_is_located_at_the_call(project: Path):
+    app = cdktf.Testing.app()
+    other = cdktf.TerraformStack(app, "other")
+    with pytest.raises(SpecError) as caught:
+        line = inspect.currentframe().f_lineno + 1
+        AgentStack(app, "s", target=DockerTarget(), root=project, backend=lambda stack: s3_backend(other))
+    (found,) = caught.value.diagnostics
+    assert (Path(found.file).name, found.line, found.loc) == ("test_constructs_agent_stack.py", line, "backend")
+    assert found.message == ("AgentStack: backend returned a backend of stack 'other', not a Terraform backend "
+                             "created on the stack it was given (e.g. backend=lambda stack: S3Backend(stack, ...))")

@@ -264,7 +264,7 @@ def _changes(plan_json: dict) -> list[tuple[str, list[str]]]:
             if c["change"]["actions"] not in (["no-op"], ["read"])]
 
 
-def test_one_notebook_edit_changes_one_container_only(deployment: Deployment) -> None:
+def test_one_notebook_edit_changes_one_agent_image_and_container_only(deployment: Deployment) -> None:
     ids = {a: _container_id(container(a)) for a in AGENTS}
     notebook = deployment.project / "agents" / f"{EDITED}.py"
     notebook.write_text(notebook.read_text() + "\n# edited by the e2e test\n")
@@ -273,11 +273,10 @@ def test_one_notebook_edit_changes_one_container_only(deployment: Deployment) ->
     plan = deployment.tofu("plan", "-input=false", "-no-color", "-out=edit.tfplan")
     assert plan.returncode == 0, plan.stderr
     shown = json.loads(deployment.tofu("show", "-json", "edit.tfplan").stdout)
-    changes = _changes(shown)
-    assert len(changes) == 1, changes
-    address, actions = changes[0]
-    assert address.startswith("docker_container.") and sorted(actions) == ["create", "delete"]
-    change = next(c for c in shown["resource_changes"] if c["address"] == address)
+    changes = dict(_changes(shown))
+    assert sorted(changes) == [f"docker_container.{EDITED}", f"docker_image.{EDITED}_image"], changes
+    assert all(sorted(actions) == ["create", "delete"] for actions in changes.values()), changes
+    change = next(c for c in shown["resource_changes"] if c["address"] == f"docker_container.{EDITED}")
     assert change["change"]["before"]["name"] == container(EDITED)
 
     done = deployment.strata("deploy", "stacks/kb-conduit.yaml")

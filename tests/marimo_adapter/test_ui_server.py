@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.runtime.conftest import free_port, running_host, stack_config, wait_until, write_notebook, write_stack
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 STACK = """
@@ -79,6 +80,54 @@ def test_edit_mode_needs_the_token(tmp_path: Path) -> None:
     assert anonymous.status_code in (302, 303, 307, 401)
     assert allowed.status_code == 200 and "marimo" in allowed.text
     assert health.status_code == 200  # the JSON API needs no token
+
+
+def test_the_page_names_the_notebook_without_its_absolute_path(tmp_path: Path) -> None:
+    with running_host(stack_config(project(tmp_path, edit=False), "shown", ui=True)) as running:
+        page = httpx.get(f"{running.url}/")
+    assert page.status_code == 200 and "shown.py" in page.text
+    assert str(tmp_path) not in page.text
+
+
+@pytest.mark.parametrize("edit", [False, True])
+def test_no_answer_allows_any_origin(tmp_path: Path, edit: bool) -> None:
+    config = stack_config(project(tmp_path, edit=edit), "shown", ui=True, edit_token="sesame")
+    origin = {"Origin": "http://elsewhere.example"}
+    with running_host(config) as running:
+        wait_until(lambda: httpx.get(f"{running.url}/ready").status_code == 200, "ready")
+        with httpx.Client(follow_redirects=True) as browser:
+            browser.get(f"{running.url}/?access_token=sesame")
+            answers = [
+                httpx.options(f"{running.url}/outputs/greeting",
+                              headers={**origin, "Access-Control-Request-Method": "GET"}),
+                httpx.get(f"{running.url}/outputs/greeting", headers=origin),
+                httpx.get(f"{running.url}/health", headers=origin),
+                browser.get(f"{running.url}/", headers=origin),
+                browser.options(f"{running.url}/api/kernel/run",
+                                headers={**origin, "Access-Control-Request-Method": "POST"}),
+            ]
+    assert [a.headers.get("access-control-allow-origin") for a in answers] == [None] * len(answers)
+    assert answers[0].status_code == 405
+
+
+def kernel_socket(url: str, origin: str) -> str:
+    """Open the notebook's websocket as a page of ``origin`` would; its first message's kind, or the refusal."""
+    address = url.replace("http://", "ws://") + "/ws?session_id=s-origin-test&access_token=sesame"
+    try:
+        with connect(address, origin=origin, open_timeout=30) as socket:  # type: ignore[arg-type]
+            return json.loads(socket.recv(timeout=30))["op"]
+    except InvalidStatus as refused:
+        return f"HTTP {refused.response.status_code}"
+
+
+def test_the_edit_mode_websocket_accepts_only_its_own_origin_and_those_allowed(tmp_path: Path) -> None:
+    config = stack_config(project(tmp_path, edit=True), "shown", ui=True, edit_token="sesame",
+                          allowed_origins=("https://notebooks.example",))
+    with running_host(config) as running:
+        elsewhere = kernel_socket(running.url, "http://elsewhere.example")
+        same = kernel_socket(running.url, running.url)
+        allowed = kernel_socket(running.url, "https://notebooks.example")
+    assert (elsewhere, same, allowed) == ("HTTP 403", "kernel-ready", "kernel-ready")
 
 
 class HeadlessChromium:

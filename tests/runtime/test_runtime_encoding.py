@@ -119,3 +119,31 @@ def test_polars_dataframe_becomes_records() -> None:
     polars = pytest.importorskip("polars", reason="polars is not installed here")
     frame = polars.DataFrame({"a": [1, 2], "b": ["x", None]})
     assert decoded(frame) == [{"a": 1, "b": "x"}, {"a": 2, "b": None}]
+
+
+def test_a_closed_file_is_refused_not_raised(tmp_path: Path) -> None:
+    with open(tmp_path / "f.txt", "w") as handle:
+        handle.write("text")
+    with pytest.raises(EncodingError) as caught:
+        encode_value({"f": handle})
+    assert str(caught.value) == "object of type TextIOWrapper (an iterator: encoding it would consume it) at value['f']"
+
+
+def test_an_iterator_is_refused_and_left_unconsumed() -> None:
+    numbers = (n for n in range(3))
+    with pytest.raises(EncodingError) as caught:
+        encode_value([numbers])
+    assert str(caught.value) == "object of type generator (an iterator: encoding it would consume it) at value[0]"
+    assert list(numbers) == [0, 1, 2]
+
+
+def test_an_object_that_raises_while_encoded_is_refused() -> None:
+    class Broken(BaseModel):
+        name: str
+
+        def model_dump(self, **_: object) -> dict:  # type: ignore[override]
+            raise RuntimeError("cannot dump")
+
+    with pytest.raises(EncodingError) as caught:
+        encode_value({"b": Broken(name="x")})
+    assert str(caught.value) == "object of type Broken raised RuntimeError: cannot dump at value['b']"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -125,7 +130,7 @@ def test_ready_is_503_until_every_input_resolves(project: Path) -> None:
         set_data(project, n=1)
         wait_until(lambda: httpx.get(f"{running.url}/ready").status_code == 200, "ready once data.json exists")
     assert before.status_code == 503
-    assert before.json()["missing"] == [f"input 'data' (file:data.json): {project / 'data.json'} does not exist"]
+    assert before.json()["missing"] == ["input 'data' (file:data.json): data.json does not exist"]
     assert no_value.status_code == 503
     assert no_value.json()["error"] == "output 'doubled' has no value yet"
 
@@ -139,12 +144,99 @@ def test_a_notebook_that_raises_keeps_serving_its_last_good_outputs(project: Pat
         after = envelope(running.url)
         ready = httpx.get(f"{running.url}/ready").status_code
     error = health["last_error"]
-    assert (health["status"], error["cell"], error["exception"]) == ("error", "_", "ValueError: asked to fail")
     source = (project / "producer.py").read_text().splitlines()
     assert source[error["line"] - 1].strip() == 'raise ValueError("asked to fail")'
-    assert error["message"] == f"cell '_' ({project / 'producer.py'}:{error['line']}) raised ValueError: asked to fail"
+    message = f"cell '_' (producer.py:{error['line']}) raised ValueError: asked to fail"
+    assert error == {"kind": "notebook", "message": message, "file": "producer.py", "cell": "_",
+                     "line": error["line"], "exception": "ValueError: asked to fail"}
+    assert (health["status"], health["problems"]) == ("degraded", [f"last run failed: {message}"])
     assert after["version"] == good["version"] and after["stale"] is True
     assert ready == 200
+
+
+def test_health_and_ready_show_no_traceback_path_or_pid(project: Path) -> None:
+    set_data(project, n=1, fail=True)
+    with running_host(stack_config(project / "stack.yaml", "producer")) as running:
+        health = wait_until(lambda: (h := httpx.get(f"{running.url}/health")).json()["last_error"] and h, "the error")
+        ready = httpx.get(f"{running.url}/ready")
+    for answer in (health, ready):
+        assert "Traceback" not in answer.text and str(project) not in answer.text
+    assert "pid" not in health.json()
+
+
+def test_an_input_file_that_stops_parsing_degrades_health_until_it_parses_again(project: Path) -> None:
+    set_data(project, n=3)
+    with running_host(stack_config(project / "stack.yaml", "producer")) as running:
+        good = wait_value(running.url, {"n": 3, "twice": 6, "blob": ""})
+        ok = get_json(f"{running.url}/health")
+        (project / "data.json").write_text("{not json")
+        degraded = wait_until(lambda: (h := get_json(f"{running.url}/health"))["status"] == "degraded" and h,
+                              "health to say degraded")
+        served, ready = envelope(running.url), httpx.get(f"{running.url}/ready").status_code
+        set_data(project, n=4)
+        recovered = wait_until(lambda: (h := get_json(f"{running.url}/health"))["status"] == "ok" and h,
+                               "health to be ok again")
+    assert (ok["status"], ok["problems"]) == ("ok", [])
+    assert degraded["problems"] == [
+        "input 'data' (file:data.json): cannot parse data.json: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1); keeping the last good value"
+    ]
+    assert (served["version"], served["stale"], ready) == (good["version"], True, 200)
+    assert degraded["outputs"]["doubled"]["stale"] is True
+    assert recovered["problems"] == [] and recovered["inputs"]["data"]["problem"] is None
+
+
+@contextmanager
+def tiny_tmpfs(path: Path) -> Iterator[Path]:
+    """A real 64 KiB filesystem at ``path`` (needs root, as mounting does)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs to fill it needs root")
+    path.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(path)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=True)
+
+
+def fill(directory: Path) -> Path:
+    """Write ``directory/filler`` until the filesystem is full."""
+    filler = directory / "filler"
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(descriptor, b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(descriptor)
+    return filler
+
+
+def test_a_state_write_that_fails_degrades_health_and_leaves_no_temp_file(project: Path) -> None:
+    set_data(project, n=2)
+    config = stack_config(project / "stack.yaml", "producer")
+    with tiny_tmpfs(project / "state") as state:
+        config.state_dir = state
+        (state / "outputs").mkdir()
+        filler = fill(state)
+        with running_host(config) as running:
+            wait_value(running.url, {"n": 2, "twice": 4, "blob": ""})
+            degraded = wait_until(lambda: (h := get_json(f"{running.url}/health"))["status"] == "degraded" and h,
+                                  "health to say degraded")
+            ready = httpx.get(f"{running.url}/ready").status_code
+            left = sorted(p.name for p in state.rglob("*.tmp"))
+            filler.unlink()
+            recovered = wait_until(lambda: (h := get_json(f"{running.url}/health"))["status"] == "ok" and h,
+                                   "health to be ok once the disk has room")
+        persisted = sorted(p.name for p in (state / "outputs").iterdir())
+    assert degraded["problems"] == ["state: cannot persist output 'doubled': No space left on device",
+                                    "state: cannot persist output 'opaque': No space left on device"]
+    assert (ready, left) == (200, [])
+    assert recovered["problems"] == [] and persisted == ["doubled.json", "opaque.json"]
 
 
 def test_a_value_that_cannot_be_encoded_is_a_json_error(project: Path) -> None:
@@ -242,4 +334,4 @@ def test_a_notebook_that_does_not_parse_is_reported_with_its_line(project: Path)
     error = health["last_error"]
     assert (error["line"], error["exception"].split(":")[0]) == (line, "SyntaxError")
     assert ready["ready"] is False
-    assert ready["missing"][0].startswith(f"first run failed: {notebook}:{line}: SyntaxError")
+    assert ready["missing"][0].startswith(f"first run failed: producer.py:{line}: SyntaxError")

@@ -82,6 +82,23 @@ def test_a_lone_notebook_serves_its_public_definitions(tmp_path: Path, serve) ->
     assert output_value(running.url, "squares") == [0, 1, 4, 9]
 
 
+def test_a_lone_notebook_leaves_out_what_cannot_be_encoded_and_says_why(tmp_path: Path, serve) -> None:
+    write_notebook(
+        tmp_path / "lone.py",
+        "@app.cell\ndef _():\n    with open(__file__) as f:\n        text = f.readline()\n    return f, text",
+        "@app.cell\ndef _():\n    numbers = (n for n in range(3))\n    return (numbers,)",
+    )
+    running = serve("lone.py", "--no-ui")
+    wait_ready(running)
+    interface = httpx.get(f"{running.url}/interface").json()
+    assert [o["name"] for o in interface["outputs"]] == ["text"]
+    assert interface["left_out"] == {
+        "f": "object of type TextIOWrapper (an iterator: encoding it would consume it) at value",
+        "numbers": "object of type generator (an iterator: encoding it would consume it) at value",
+    }
+    assert output_value(running.url, "text") == "import marimo\n"
+
+
 @pytest.mark.parametrize("text, size", [("10MB", 10_000_000), ("512KiB", 524_288), ("1048576", 1_048_576),
                                         ("1.5 MiB", 1_572_864), ("2k", 2000)])
 def test_sizes(text: str, size: int) -> None:

@@ -3,10 +3,10 @@
 Each service is the container ``DockerTarget`` creates for the agent, from the same
 ``ContainerPlan`` (its list blocks are the provider's struct classes, read by attribute): image, command, environment, labels, ports, user, capabilities, tmpfs, limits,
 healthcheck, restart policy, the KB mount and the state volume. Start order becomes
-``depends_on`` with ``condition: service_healthy``. Compose has no ``upload``, so the notebook
-and the container's stack file (one per agent, written into a folder beside the compose file)
-are bind-mounted read-only instead; with nothing written into
-the image's filesystem, the root filesystem is read-only as well. Host paths below the compose
+``depends_on`` with ``condition: service_healthy``. Where the Terraform containers run each
+agent's own image (the runtime image plus its two files), a service runs the runtime image and
+bind-mounts the notebook and its stack file (one per agent, written into a folder beside the
+compose file) read-only: the root filesystem is read-only in both. Host paths below the compose
 file's folder are written relative to it, so the file and its folder move together.
 """
 
@@ -91,7 +91,6 @@ def compose_document(loaded: "LoadedStack", target: "DockerTarget", base: Path,
             kb_dir=str(kb_dir),
             upstream_urls={u: f"http://{container_name(spec, u)}:{spec.agent(u).port}" for u in upstreams(agent)},
             policies=spec.policies, user=target.user, wait_timeout=target.wait_timeout,
-            notebook="", spec="",
         )
         props = plan.props()
         files = {
@@ -115,7 +114,7 @@ def compose_document(loaded: "LoadedStack", target: "DockerTarget", base: Path,
                   for v in props["volumes"]),
             ],
             "tmpfs": [f"{path}:{options}" for path, options in props["tmpfs"].items()],
-            "read_only": True,
+            "read_only": props["read_only"],
             "user": props["user"],
             "cap_drop": props["capabilities"]["drop"],
             "security_opt": props["security_opts"],

@@ -13,10 +13,10 @@ reads it back, so a plan right after an apply shows no changes (checked against 
   which makes a change replace the container;
 - ``working_dir`` and ``entrypoint`` left to the image.
 
-The root filesystem stays writable: ``upload`` copies files in through the archive API at ``/``,
-which Docker refuses on a read-only root filesystem ("container rootfs is marked read-only").
-Everything else is locked down: a non-root user, no capabilities, no privilege escalation, and a
-size-bounded ``/tmp`` (also ``HOME``, where marimo keeps its config and caches).
+The notebook and the stack file are in the agent's own image (:mod:`.agent_image`), so the root
+filesystem is read-only; the agent writes only to its state volume and a size-bounded ``/tmp``
+(also ``HOME``, where marimo keeps its config and caches). A non-root user, no capabilities, no
+privilege escalation.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from cdktf_cdktf_provider_docker.container import (
     ContainerLabels,
     ContainerMounts,
     ContainerPorts,
-    ContainerUpload,
     ContainerVolumes,
 )
 
@@ -40,7 +39,6 @@ from agentstrata.wire import (
     PROBE_TIMEOUT_SECONDS,
     STACK_FILE,
     STATE_DIR,
-    image_notebook_path,
     ready_probe_command,
     serve_args,
 )
@@ -50,11 +48,6 @@ TMP_OPTIONS = "rw,nosuid,nodev,size=128m"
 STOP_GRACE_SECONDS = 10
 #: Probed every 2 s: Terraform's `wait` and every redeploy wait for the first healthy probe.
 HEALTHCHECK = {"interval": "2s", "timeout": f"{PROBE_TIMEOUT_SECONDS}s", "start_period": "30s", "retries": 10}
-
-
-def _literal(text: str) -> str:
-    """Text as a Terraform string literal: `${` and `%{` would otherwise be read as interpolation."""
-    return text.replace("${", "$${").replace("%{", "%%{")
 
 
 @dataclass(frozen=True)
@@ -72,8 +65,6 @@ class ContainerPlan:
     policies: Policies
     user: str
     wait_timeout: int
-    notebook: str
-    spec: str
 
     def env(self) -> list[str]:
         return container_env(self.agent, self.upstream_urls)
@@ -109,12 +100,9 @@ class ContainerPlan:
             "env": self.env(),
             "labels": self.labels(),
             "ports": [ContainerPorts(internal=port, external=self.host_port, ip=self.bind_address, protocol="tcp")],
-            "upload": [
-                ContainerUpload(file=str(image_notebook_path(self.agent.implementation.path)), content=_literal(self.notebook)),
-                ContainerUpload(file=str(STACK_FILE), content=_literal(self.spec)),
-            ],
             "mounts": [ContainerMounts(type="bind", source=self.kb_dir, target=str(KB_DIR), read_only=True)],
             "volumes": [ContainerVolumes(volume_name=self.volume_name, container_path=str(STATE_DIR))],
+            "read_only": True,
             "tmpfs": {"/tmp": TMP_OPTIONS},
             "healthcheck": {"test": ["CMD", *ready_probe_command(port)], **HEALTHCHECK},
             "restart": "unless-stopped" if self.policies.auto_restart else "no",

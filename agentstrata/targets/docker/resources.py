@@ -19,6 +19,9 @@ from cdktf_cdktf_provider_docker.volume import Volume
 from agentstrata.targets.base.packaged_spec import PackagedSpecs, read_notebook
 from agentstrata.targets.base.start_order import start_after, upstreams
 from agentstrata.targets.docker.container import ContainerPlan
+from agentstrata.targets.docker.created_resources import DockerAgentResources, DockerStackResources
+from agentstrata.runtime_image import runtime_inputs_hash
+from agentstrata.targets.docker.agent_image import agent_context, agent_image
 from agentstrata.targets.docker.image import runtime_image
 from agentstrata.targets.docker.naming import container_name, volume_name
 from agentstrata.schema import dns_label
@@ -42,7 +45,8 @@ def render_docker(target: "DockerTarget", stack: "AgentStack") -> None:
     network = Network(stack, "docker.network", name=dns_label(spec.name))
     network.override_logical_id("network")
     image = runtime_image(stack, root, target.base_image)
-    image_id, network_name = image.image_id, network.name
+    runtime_digest = runtime_inputs_hash(root)
+    network_name = network.name
     specs = PackagedSpecs(spec, target.name, root, kb_dir)
     start = start_after(spec)
     ports = {a.name: a.port for a in spec.agent_specs}
@@ -57,17 +61,19 @@ def render_docker(target: "DockerTarget", stack: "AgentStack") -> None:
             host_port=host_port, bind_address=target.bind_address, kb_dir=str(kb_dir),
             upstream_urls={u: f"http://{container_name(spec, u)}:{ports[u]}" for u in upstreams(agent)},
             policies=spec.policies, user=target.user, wait_timeout=target.wait_timeout,
-            notebook=read_notebook(loaded, agent), spec=specs.for_agent(agent),
         )
+        context = agent_context(root, spec.name, agent.name, agent.implementation.path, read_notebook(loaded, agent),
+                                specs.for_agent(agent))
+        own_image = agent_image(construct, spec.name, agent.name, context, image, runtime_digest)
         volume = Volume(construct, "state", name=plan.volume_name)
         volume.override_logical_id(f"{agent.name}_state")
         container = Container(
-            construct, "Default", image=image_id, networks_advanced=[ContainerNetworksAdvanced(name=network_name)],
+            construct, "Default", image=own_image.image_id, networks_advanced=[ContainerNetworksAdvanced(name=network_name)],
             depends_on=[volume, *(containers[u] for u in start[agent.name])], **plan.props(),
         )
         url = TerraformOutput(construct, "url", value=target.url(host_port),
                               description=f"URL of agent {agent.name} on the host")
         url.override_logical_id(f"{agent.name}_url")
         containers[agent.name] = container
-        construct.attach(container=container, volume=volume, url=url)
-    stack.attach(provider=provider, network=network, image=image)
+        construct.attach(DockerAgentResources(container=container, volume=volume, url=url, image=own_image))
+    stack.attach(DockerStackResources(provider=provider, network=network, image=image))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import httpx
 
+from agentstrata.wire import HEALTH_PATH, READY_PATH
+
+#: Shorter than the wire's probe timeout: the supervisor probes every agent of a stack in turn.
 PROBE_TIMEOUT_SECONDS = 1.0
 
 
 def probe_ready(client: httpx.Client, url: str) -> tuple[bool, str | None]:
     """(ready, why not) from ``GET {url}/ready``; an agent that does not answer is not ready."""
     try:
-        response = client.get(f"{url}/ready", timeout=PROBE_TIMEOUT_SECONDS)
+        response = client.get(f"{url}{READY_PATH}", timeout=PROBE_TIMEOUT_SECONDS)
     except httpx.HTTPError as exc:
         return False, f"not answering ({type(exc).__name__})"
     if response.status_code == 200:
@@ -19,7 +22,7 @@ def probe_ready(client: httpx.Client, url: str) -> tuple[bool, str | None]:
         missing = response.json().get("missing") or []
     except ValueError:
         missing = []
-    return False, "; ".join(missing) or f"/ready answered HTTP {response.status_code}"
+    return False, "; ".join(missing) or f"{READY_PATH} answered HTTP {response.status_code}"
 
 
 def last_error(client: httpx.Client, url: str) -> str | None:
@@ -41,7 +44,7 @@ def settled_failure(client: httpx.Client, url: str) -> str | None:
 
 def _health(client: httpx.Client, url: str) -> dict:
     try:
-        health = client.get(f"{url}/health", timeout=PROBE_TIMEOUT_SECONDS).json()
+        health = client.get(f"{url}{HEALTH_PATH}", timeout=PROBE_TIMEOUT_SECONDS).json()
     except (httpx.HTTPError, ValueError):
         return {}
     return health if isinstance(health, dict) else {}

@@ -295,3 +295,26 @@ def test_an_upstream_payload_over_the_limit_is_refused(project: Path, monkeypatc
         and line.endswith("bytes is over the limit of 1000 bytes (--max-payload); keeping the last good value")
         for line in ready["missing"]
     )
+
+
+def test_a_failing_transform_degrades_health_until_a_value_passes_it(project: Path, monkeypatch) -> None:
+    with fake_upstream() as (fake, url):
+        fake.serve_value(GOOD_LOG)
+        with sink_behind(project, url, monkeypatch) as sink:
+            wait_until(lambda: output_value(sink.url, "summary") is not None, "the good value")
+            fake.serve_value("- [not closed\n")
+            degraded = wait_until(lambda: (h := get_json(f"{sink.url}/health"))["status"] == "degraded" and h,
+                                  "health to say degraded")
+            served = get_json(f"{sink.url}/outputs/summary")
+            ready = httpx.get(f"{sink.url}/ready").status_code
+            fake.serve_value("- timestamp: '2024-01-02'\n  message: better\n")
+            recovered = wait_until(lambda: (h := get_json(f"{sink.url}/health"))["status"] == "ok" and h,
+                                   "health to be ok again")
+            summary = output_value(sink.url, "summary")
+    assert degraded["problems"] == [
+        "input 'entries' (agent:source.log_text): upstream source.log_text: transform for input 'entries' failed: "
+        "parse_yaml_log: log: line 2: invalid YAML: expected ',' or ']', but got '<stream end>'; "
+        "keeping the last good value"
+    ]
+    assert (served["value"]["last"], served["stale"], ready) == ("good", True, 200)
+    assert recovered["problems"] == [] and summary["last"] == "better"

@@ -106,7 +106,7 @@ def test_services_match_the_terraform_containers(project: Path) -> None:
     synth_file(project / "stacks" / "kb-conduit.yaml", "docker", project / "cdktf.out")
     config = json.loads((project / "cdktf.out" / "stacks" / "kb-conduit-docker" / "cdk.tf.json").read_text())
     containers = {c["name"]: c for c in config["resource"]["docker_container"].values()}
-    image = next(iter(config["resource"]["docker_image"].values()))
+    image = config["resource"]["docker_image"]["runtime"]
     services = written.document["services"]
     assert sorted(containers) == sorted(s["container_name"] for s in services.values())
     for service in services.values():
@@ -130,11 +130,16 @@ def test_services_match_the_terraform_containers(project: Path) -> None:
         kb = next(m for m in container["mounts"] if m["target"] == "/kb-conduit")
         assert binds["/kb-conduit"]["read_only"] is kb["read_only"] is True
         assert (project / binds["/kb-conduit"]["source"]).resolve() == Path(kb["source"])
-        uploads = {u["file"]: u["content"] for u in container["upload"]}
-        assert set(binds) - {"/kb-conduit"} == set(uploads)
+        agent = service["labels"]["strata.agent"]
+        context = Path(config["resource"]["docker_image"][f"{agent}_image"]["build"]["context"])
+        shipped = {f"/app/agents/{agent}.py": context / "notebook.py", "/app/stack.yaml": context / "stack.yaml"}
+        assert set(binds) - {"/kb-conduit"} == set(shipped)
+        assert f"COPY notebook.py /app/agents/{agent}.py\nCOPY stack.yaml /app/stack.yaml\n" in (
+            context / "Dockerfile").read_text()
         for path, bind in binds.items():
             if path != "/kb-conduit":
-                assert (project / bind["source"]).resolve().read_text() == uploads[path].replace("$${", "${")
+                assert (project / bind["source"]).resolve().read_text() == shipped[path].read_text()
+        assert service["read_only"] is container["read_only"] is True
         assert [(v["source"], v["target"]) for v in service["volumes"] if v["type"] == "volume"] == [
             (v["volume_name"], v["container_path"]) for v in container["volumes"]]
 

@@ -23,13 +23,12 @@ def test_editing_one_notebook_changes_only_that_container(project: Path, synth):
         for name in before["resource"][kind]
         if before["resource"][kind][name] != after["resource"][kind][name]
     }
-    assert changed == {("docker_container", "debriefer")}
+    assert changed == {("docker_container", "debriefer"), ("docker_image", "debriefer_image")}
     assert {k: v for k, v in before.items() if k != "resource"} == {k: v for k, v in after.items() if k != "resource"}
 
-    uploads = {u["file"]: u["content"] for u in after["resource"]["docker_container"]["debriefer"]["upload"]}
-    old = {u["file"]: u["content"] for u in before["resource"]["docker_container"]["debriefer"]["upload"]}
-    assert uploads["/app/agents/debriefer.py"] == notebook.read_text() != old["/app/agents/debriefer.py"]
-    assert uploads["/app/stack.yaml"] == old["/app/stack.yaml"]
+    old, new = (Path(c["resource"]["docker_image"]["debriefer_image"]["build"]["context"]) for c in (before, after))
+    assert (new / "notebook.py").read_text() == notebook.read_text() != (old / "notebook.py").read_text()
+    assert (new / "stack.yaml").read_text() == (old / "stack.yaml").read_text()
 
 
 def test_changing_one_agents_spec_changes_only_it_and_its_consumers(project: Path, synth):  # noqa: ANN001

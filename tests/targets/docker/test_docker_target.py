@@ -87,12 +87,13 @@ def test_no_port_is_published_on_all_interfaces(kb_conduit):  # noqa: ANN001
         assert [p["ip"] for p in block["ports"]] == ["127.0.0.1"]
 
 
-def test_every_container_has_healthcheck_upload_restart_policy_and_hardening(kb_conduit):  # noqa: ANN001
+def test_every_container_has_healthcheck_own_image_restart_policy_and_read_only_hardening(kb_conduit):  # noqa: ANN001
     for name, block in containers(kb_conduit()).items():
         port = block["ports"][0]["internal"]
         assert block["healthcheck"]["test"][:3] == ["CMD", "python3", "-c"]
         assert f"http://127.0.0.1:{port}/ready" in block["healthcheck"]["test"][3]
-        assert {u["file"] for u in block["upload"]} == {f"/app/agents/{name}.py", "/app/stack.yaml"}
+        assert "upload" not in block and block["read_only"] is True
+        assert block["image"] == f"${{docker_image.{name}_image.image_id}}"
         assert block["restart"] == "unless-stopped" and block["must_run"] is True
         assert block["wait"] is True and block["wait_timeout"] == 120
         assert block["user"] == "10001:10001"
@@ -164,7 +165,11 @@ def test_the_runtime_image_is_built_from_the_runtime_context_and_rebuilt_on_chan
                               "context": str(project / ".strata" / "build" / "runtime")}
     assert image["keep_locally"] is True
     assert image["name"] == f"strata-runtime:{image['triggers']['runtime_inputs'][:12]}"
-    assert {b["image"] for b in containers(config).values()} == {"${docker_image.runtime.image_id}"}
+    agent_images = {k: v for k, v in config["resource"]["docker_image"].items() if k != "runtime"}
+    assert sorted(agent_images) == sorted(f"{a}_image" for a in LAYERS)
+    for agent_image in agent_images.values():
+        assert agent_image["build"]["build_args"] == {"RUNTIME_IMAGE": "${docker_image.runtime.name}"}
+        assert agent_image["triggers"]["runtime_inputs"] == image["triggers"]["runtime_inputs"]
 
 
 def test_state_lives_in_the_project_at_a_path_relative_to_the_stack_directory(kb_conduit):  # noqa: ANN001

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -280,11 +281,14 @@ def test_up_refuses_a_stack_without_the_local_target(tmp_path: Path, strata: Str
 
 
 def test_health_of_a_running_agent_is_reachable_from_status_urls(tmp_path: Path, strata: Strata) -> None:
-    make_project(tmp_path)
+    project = make_project(tmp_path)
     assert strata("up", "stack.yaml", "--timeout", "150").returncode == 0
     top = agents(status(strata))["top"]
     health = get_json(f"{top['url']}/health")
-    assert (health["agent"], health["pid"], health["ready"]) == ("top", top["pid"], True)
+    assert (health["agent"], health["stack"], health["ready"]) == ("top", "localtest", True)
+    assert "pid" not in health
+    paths = LocalPaths(project, "localtest")
+    assert {stat.S_IMODE(log.stat().st_mode) for log in (paths.supervisor_log, paths.log_file("top"))} == {0o600}
 
 
 def test_up_times_out_naming_the_input_an_agent_waits_for(tmp_path: Path, strata: Strata) -> None:
