@@ -8,11 +8,13 @@ import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import urlsplit
 
 import typer
 
 from agentstrata.cli.app import app
 from agentstrata.errors import StrataError
+from agentstrata.runtime.connection_limits import DEFAULT_HEADER_TIMEOUT_SECONDS, DEFAULT_MAX_CONNECTIONS
 from agentstrata.runtime.transports import DEFAULT_TRANSPORT, TRANSPORTS, transport_for
 from agentstrata.wire import (
     DEBOUNCE_ENV,
@@ -59,6 +61,15 @@ def serve_command(
         os.environ.get(OUTPUTS_ONLY_ENV) == "1", "--outputs-only",
         help=f"Run only the cells the outputs need, not display or side-effect cells (env {OUTPUTS_ONLY_ENV}=1)."),
     log_level: str = typer.Option(os.environ.get(LOG_LEVEL_ENV, "info"), "--log-level", help="debug, info, warning."),
+    header_timeout: float = typer.Option(
+        DEFAULT_HEADER_TIMEOUT_SECONDS, "--header-timeout", min=0.1,
+        help="Seconds a connection has to send a complete request head before it is closed."),
+    max_connections: int = typer.Option(
+        DEFAULT_MAX_CONNECTIONS, "--max-connections", min=1,
+        help="Most connections open at once (event streams and websockets included); more are answered 503."),
+    allow_origins: list[str] = typer.Option(
+        [], "--allow-origin", help="An origin (https://host[:port]) besides the agent's own whose pages may use "
+                                   "its marimo UI (repeatable; e.g. a reverse proxy's)."),
 ) -> None:
     """Host one agent: compute its outputs from its inputs, and serve them with its marimo UI."""
     from agentstrata.runtime.host_config import HostOptions
@@ -75,6 +86,9 @@ def serve_command(
         upstream_wait=max(upstream_wait, 0.0),
         ui=not no_ui,
         outputs_only=outputs_only,
+        header_timeout=header_timeout,
+        max_connections=max_connections,
+        allowed_origins=tuple(_origin(o) for o in allow_origins),
     )
     transport_for(config.options)  # an unknown transport, or one without its address, fails before the port is taken
     serve(config, host=host, port=port or config.port)
@@ -118,6 +132,19 @@ def _parse_input(text: str) -> tuple[str, Any]:
         return name, json.loads(raw)
     except ValueError as exc:
         raise StrataError(f"--input {name}: invalid JSON: {exc}") from None
+
+
+def _origin(text: str) -> str:
+    """A web origin as browsers send it: scheme, host and port only."""
+    try:
+        parts = urlsplit(text)
+        is_origin = (parts.scheme in ("http", "https") and bool(parts.hostname) and parts.path in ("", "/")
+                     and not (parts.query or parts.fragment or parts.username) and parts.port != 0)
+    except ValueError:  # an unbalanced IPv6 bracket, a port that is not a number...
+        is_origin = False
+    if not is_origin:
+        raise StrataError(f"--allow-origin {text!r}: expected an origin such as https://notebooks.example.com:8443")
+    return text.rstrip("/")
 
 
 def parse_size(text: str, flag: str) -> int:

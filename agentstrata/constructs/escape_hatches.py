@@ -26,7 +26,7 @@ class EscapeHatches:
             raise TypeError(f"a target attaches a TargetResources dataclass, not {type(resources).__name__}")
         if self._target_resources is not None:
             raise TypeError(f"{type(self).__name__} already has its target's resources")
-        hidden = [name for name in resources if hasattr(type(self), name)]
+        hidden = [name for name in resources if hasattr(type(self), name) or name in vars(self)]
         if hidden:
             raise TypeError(f"{type(resources).__name__} fields {hidden} are {type(self).__name__} attributes "
                             "already: rename them, or they cannot be reached")

@@ -6,19 +6,24 @@ run mode, so an agent with ``edit: true`` gets the same assembly, from marimo's 
 modules, in edit mode, always behind a token. Each browser session runs its own kernel: sessions
 are bounded by ``session_ttl``, and no output is ever computed by them (the host's own
 ``app.run`` does that).
+
+What marimo exposes is narrowed: no CORS for any origin (run mode allows ``*``; edit mode allows
+only the origins the agent is told to trust), and the read-only page names the notebook by its
+file name, not by its absolute path and directory (marimo puts both in the page's initial state).
+Edit mode keeps them: saving needs the real path, and its page is behind the token.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import marimo
-
-from agentstrata.wire import EDIT_TOKEN_ENV
+from starlette.datastructures import MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 @dataclass
@@ -26,35 +31,37 @@ class MarimoUI:
     app: Any
     #: The marimo session managers behind the mount, closed when the host stops.
     session_managers: list[Any]
-    edit_token: str | None = None
 
     async def close(self) -> None:
         for manager in self.session_managers:
             await manager.shutdown()
 
 
-def edit_token(configured: str | None) -> str:
-    """The edit token: as configured, else STRATA_EDIT_TOKEN, else a fresh random one."""
-    return configured or os.environ.get(EDIT_TOKEN_ENV) or secrets.token_urlsafe(16)
-
-
 def marimo_ui(
-    notebook: Path, *, edit: bool, session_ttl: int, host: str, port: int, token: str | None = None
+    notebook: Path, *, edit: bool, session_ttl: int, host: str, port: int, token: str | None = None,
+    allowed_origins: Iterable[str] = (),
 ) -> MarimoUI:
+    """The UI of ``notebook``; in edit mode ``token`` is required and ``allowed_origins`` get CORS."""
     from marimo._server.utils import initialize_mimetypes
 
     # What marimo's own server does at startup (its lifespans do not run inside a mount).
     initialize_mimetypes()
     if edit:
-        return _edit_mode(notebook, session_ttl, edit_token(token), host, port)
+        assert token, "edit mode is always behind a token"
+        return _edit_mode(notebook, session_ttl, token, host, port, tuple(allowed_origins))
     builder = marimo.create_asgi_app(quiet=True, include_code=False, session_ttl=session_ttl)
     built = builder.with_app(path="", root=str(notebook)).build()
     # The builder keeps one Starlette app per notebook; its state holds the session manager.
     mounted = list(getattr(builder, "_app_cache", {}).values())
-    return MarimoUI(built, [app.state.session_manager for app in mounted])
+    for app in mounted:
+        # Run mode hard-codes CORS for "*"; the middleware stack is built at the first request, so this holds.
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not CORSMiddleware]
+    return MarimoUI(_NotebookPathHidden(built, notebook), [app.state.session_manager for app in mounted])
 
 
-def _edit_mode(notebook: Path, session_ttl: int, token: str, host: str, port: int) -> MarimoUI:
+def _edit_mode(
+    notebook: Path, session_ttl: int, token: str, host: str, port: int, allowed_origins: tuple[str, ...]
+) -> MarimoUI:
     from marimo._config.manager import get_default_config_manager
     from marimo._server.config import StarletteServerStateInit
     from marimo._server.lsp import NoopLspServer
@@ -79,10 +86,51 @@ def _edit_mode(notebook: Path, session_ttl: int, token: str, host: str, port: in
         redirect_console_to_browser=False,
         ttl_seconds=session_ttl,
     )
-    app = create_starlette_app(base_url="", enable_auth=True, allow_origins=("*",), skew_protection=False)
+    app = create_starlette_app(base_url="", enable_auth=True, allow_origins=allowed_origins, skew_protection=False)
     StarletteServerStateInit(
         port=port, host=host, base_url="", asset_url=None, headless=True, quiet=True,
         session_manager=manager, config_manager=config, remote_url=None,
         mcp_server_enabled=False, skew_protection=False, enable_auth=True,
     ).apply(app.state)
-    return MarimoUI(cast(Any, app), [manager], token)
+    return MarimoUI(cast(Any, app), [manager])
+
+
+class _NotebookPathHidden:
+    """Rewrites marimo's HTML pages so they name the notebook by its file name, its directory as ``.``."""
+
+    def __init__(self, app: ASGIApp, notebook: Path) -> None:
+        self.app = app
+        # Each file path before its directory's, which it contains; as given and as marimo may resolve it.
+        self.replacements = [
+            (str(path).encode(), shown)
+            for file in dict.fromkeys([notebook, notebook.resolve()])
+            for path, shown in ((file, notebook.name.encode()), (file.parent, b"."))
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        body = bytearray()
+
+        async def rewrite(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if MutableHeaders(scope=message).get("content-type", "").startswith("text/html"):
+                    start = message
+                    return
+            elif start is not None and message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                page = bytes(body)
+                for absolute, shown in self.replacements:
+                    page = page.replace(absolute, shown)
+                MutableHeaders(scope=start)["content-length"] = str(len(page))
+                await send(start)
+                await send({"type": "http.response.body", "body": page})
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewrite)

@@ -55,6 +55,8 @@ class RunResult:
     output_errors: dict[str, str] = field(default_factory=dict)
     failure: CellFailure | None = None
     bindings: list[OutputBinding] | None = None
+    #: With discovered bindings: the definitions left out because they cannot be encoded, and why.
+    left_out: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -94,6 +96,8 @@ class AgentRunner:
         self.runs = 0
         self.last_failure: CellFailure | None = None
         self.output_errors: dict[str, str] = {}
+        #: A lone notebook's definitions not served as outputs because they cannot be encoded, and why.
+        self.left_out: dict[str, str] = {}
         self.last_run_at: str | None = None
         self.last_run_seconds: float | None = None
         self._wake = asyncio.Event()
@@ -155,7 +159,7 @@ class AgentRunner:
             except Exception as exc:  # noqa: BLE001 - a fault of the host, not the notebook: report, go on
                 log.exception("run failed inside the host")
                 result = RunResult(failure=CellFailure(
-                    str(self.notebook.path), None, None, f"internal error: {type(exc).__name__}: {exc}",
+                    self.notebook.path.name, None, None, f"internal error: {type(exc).__name__}: {exc}",
                     "".join(traceback.format_exception(exc))))
             finally:
                 self.busy = False
@@ -193,9 +197,10 @@ class AgentRunner:
         except NotebookError as exc:
             result.failure = exc.failure
         else:
-            bindings = self.bindings if self.bindings is not None else discover_bindings(definitions, values)
-            result.bindings = bindings
-            for binding in bindings:
+            if self.bindings is None:
+                result.bindings, result.left_out = discover_bindings(definitions, values)
+            bindings = result.bindings if result.bindings is not None else self.bindings
+            for binding in bindings or []:
                 self._encode(binding, definitions, result)
         result.seconds = time.perf_counter() - started
         return result
@@ -230,10 +235,11 @@ class AgentRunner:
         self.last_failure = result.failure
         if result.bindings is not None and self.bindings is None:
             self.bindings = result.bindings
+            self.left_out = result.left_out
         self.output_errors = result.output_errors
         if result.failure is not None:
-            log.error("run %d failed: %s", self.runs, result.failure.describe())
-            log.debug("%s", result.failure.traceback)
+            # The traceback (with the notebook's full path) goes to the log only, never to the API.
+            log.error("run %d failed: %s\n%s", self.runs, result.failure.describe(), result.failure.traceback)
             return
         for message in result.output_errors.values():
             log.error("run %d: %s", self.runs, message)
@@ -251,20 +257,33 @@ class AgentRunner:
     def is_stale(self, name: str) -> bool:
         """True when the served value may not reflect the current inputs and notebook."""
         return (self.busy or self.pending or self.last_failure is not None or name in self.output_errors
-                or name in self.store.restored or self.store.get(name) is None)
+                or bool(self.inputs.problems()) or name in self.store.restored or self.store.get(name) is None)
 
     def last_error(self) -> dict[str, Any] | None:
-        if self.last_failure is not None:
-            return {"kind": "notebook", "message": self.last_failure.describe(), **self.last_failure.as_dict()}
+        """The last run's failure: where (the notebook's file name, cell, line) and the exception, no traceback."""
+        failure = self.last_failure
+        if failure is not None:
+            return {"kind": "notebook", "message": failure.describe(), "file": failure.file, "cell": failure.cell,
+                    "line": failure.line, "exception": failure.exception}
         if self.output_errors:
             return {"kind": "outputs", "message": "; ".join(self.output_errors.values()),
                     "outputs": dict(self.output_errors)}
         return None
 
+    def problems(self) -> list[str]:
+        """What went wrong in the last run, one line each (for /health)."""
+        if self.last_failure is not None:
+            return [f"last run failed: {self.last_failure.describe()}"]
+        return list(self.output_errors.values())
 
-def discover_bindings(definitions: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[OutputBinding]:
-    """A lone notebook's outputs: its public, encodable data definitions (not modules, functions, classes)."""
+
+def discover_bindings(
+    definitions: Mapping[str, Any], inputs: Mapping[str, Any]
+) -> tuple[list[OutputBinding], dict[str, str]]:
+    """A lone notebook's outputs: its public, encodable data definitions (not modules, functions, classes);
+    and the data definitions left out because they cannot be encoded, each with the reason."""
     bindings = []
+    left_out = {}
     for name, value in definitions.items():
         if name.startswith("_") or name in inputs:
             continue
@@ -274,9 +293,10 @@ def discover_bindings(definitions: Mapping[str, Any], inputs: Mapping[str, Any])
             encode_value(value)
         except EncodingError as exc:
             log.info("not serving %r as an output: %s (use --output to choose outputs)", name, exc)
+            left_out[name] = str(exc)
             continue
         bindings.append(OutputBinding(name, name))
-    return sorted(bindings, key=lambda b: b.name)
+    return sorted(bindings, key=lambda b: b.name), dict(sorted(left_out.items()))
 
 
 async def run_in_daemon_thread(function: Callable[..., T], *args: Any) -> T:

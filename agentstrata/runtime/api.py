@@ -1,13 +1,18 @@
-"""The agent's JSON API: /health, /ready, /interface, /outputs/{name}, /events."""
+"""The agent's JSON API: /health, /ready, /interface, /outputs/{name}, /events.
+
+Anyone who reaches the port reads it: answers name files as the stack writes them (or by their
+file name), never by absolute path, and carry no traceback and no process id.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from agentstrata.wire import EVENTS_PATH, HEALTH_PATH, INTERFACE_PATH, READY_PATH, output_path
 
@@ -19,12 +24,14 @@ def api_routes(host: "AgentHost") -> list[Route]:
     runner, store, config = host.runner, host.store, host.config
 
     async def health(_: Request) -> Response:
-        error = runner.last_error()
+        # Degraded: something failed (an input's last update, the last run, a state write); the last good
+        # outputs are still served, and each cause is named here until it clears.
+        problems = [*host.board.problems(), *runner.problems(), *store.problems()]
         return JSONResponse({
-            "status": "error" if error else "ok",
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
             "agent": config.agent,
             "stack": config.interface.get("stack"),
-            "pid": os.getpid(),
             "ready": runner.ready,
             "running": runner.busy,
             "pending": host.pending(),
@@ -32,7 +39,7 @@ def api_routes(host: "AgentHost") -> list[Route]:
             "runs": runner.runs,
             "last_run_at": runner.last_run_at,
             "last_run_ms": None if runner.last_run_seconds is None else round(runner.last_run_seconds * 1000, 1),
-            "last_error": error,
+            "last_error": runner.last_error(),
             "inputs": host.board.status(),
             "outputs": {
                 name: {"version": r.version if (r := store.get(name)) else None, "stale": runner.is_stale(name),
@@ -58,6 +65,7 @@ def api_routes(host: "AgentHost") -> list[Route]:
         if runner.bindings is not None and not body.get("outputs"):
             body["outputs"] = [{"name": b.name, "type": "any", "exposed_as": f"reactive_cell:{b.variable}"}
                                for b in runner.bindings]
+            body["left_out"] = runner.left_out
         return JSONResponse({**body, "edit": config.edit, "transport": config.options.transport})
 
     async def output(request: Request) -> Response:
@@ -90,12 +98,26 @@ def api_routes(host: "AgentHost") -> list[Route]:
         )
 
     return [
-        Route(HEALTH_PATH, health, methods=["GET"]),
-        Route(READY_PATH, ready, methods=["GET"]),
-        Route(INTERFACE_PATH, interface, methods=["GET"]),
-        Route(output_path("{name}"), output, methods=["GET"]),
-        Route(EVENTS_PATH, events, methods=["GET"]),
+        *_get_only(HEALTH_PATH, health),
+        *_get_only(READY_PATH, ready),
+        *_get_only(INTERFACE_PATH, interface),
+        *_get_only(output_path("{name}"), output),
+        *_get_only(EVENTS_PATH, events),
     ]
+
+
+def _get_only(path: str, endpoint: Callable[[Request], Awaitable[Response]]) -> list[Route]:
+    """``endpoint`` for GET (and HEAD), 405 for any other method: no request to the API reaches the UI at /."""
+    return [Route(path, endpoint, methods=["GET"]), Route(path, _MethodNotAllowed())]
+
+
+class _MethodNotAllowed:
+    """An ASGI app, not a function: Starlette then matches its route for every method, not only GET."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse({"error": f"{scope['method']} is not allowed here; use GET"}, status_code=405,
+                                headers={"Allow": "GET, HEAD"})
+        await response(scope, receive, send)
 
 
 def _matches(if_none_match: str | None, version: str) -> bool:

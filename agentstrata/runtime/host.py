@@ -13,21 +13,27 @@ from starlette.routing import BaseRoute, Mount
 from agentstrata.marimo_adapter.ui_server import MarimoUI, marimo_ui
 from agentstrata.runtime.agent_runner import AgentRunner
 from agentstrata.runtime.api import api_routes
+from agentstrata.runtime.edit_token import EditToken, edit_token
 from agentstrata.runtime.envelope import envelope_bytes
 from agentstrata.runtime.events import VersionEvents
 from agentstrata.runtime.host_config import HostConfig
 from agentstrata.runtime.inputs import InputBoard
 from agentstrata.runtime.notebook_runner import Notebook
 from agentstrata.runtime.notebook_watch import NotebookWatch
+from agentstrata.runtime.origin_guard import SameOriginOnly
 from agentstrata.runtime.outputs import OutputStore
 from agentstrata.runtime.sources import build_input_sources
 from agentstrata.runtime.sources.input_source import InputSource
 from agentstrata.runtime.state_dir import StateDir
+from agentstrata.runtime.tasks import Periodic
 from agentstrata.runtime.transports import transport_for
 from agentstrata.runtime.transports.transport import Publisher, Subscription
 from agentstrata.runtime.versions import OutputVersion
 
 log = logging.getLogger(__name__)
+
+#: How often outputs that could not be persisted are written again.
+PERSIST_RETRY_SECONDS = 2.0
 
 
 class AgentHost:
@@ -50,19 +56,26 @@ class AgentHost:
                               for upstream in config.upstreams.values()]
         publisher = transport.publisher(self.store)
         #: Everything started with the server and stopped with it.
-        self.background: list[InputSource | Publisher] = [
+        self.background: list[InputSource | Publisher | Periodic] = [
             *self.subscriptions,
             *build_input_sources(config, self.board),
             *([publisher] if publisher is not None else []),
             NotebookWatch(config.notebook, self.runner.notebook_changed),
+            Periodic("persist unsaved outputs", PERSIST_RETRY_SECONDS, self.store.persist_unsaved),
         ]
         self.ui: MarimoUI | None = None
+        #: The token guarding the UI in edit mode (None: read-only UI, or none).
+        self.edit_token: EditToken | None = None
         routes: list[BaseRoute] = list(api_routes(self))
         if options.ui:
+            if config.edit:
+                self.edit_token = edit_token(options.edit_token, config.state_dir)
             self.ui = marimo_ui(config.notebook, edit=config.edit, session_ttl=options.session_ttl,
-                                host=listen_host, port=config.port, token=options.edit_token)
+                                host=listen_host, port=config.port,
+                                token=self.edit_token.value if self.edit_token else None,
+                                allowed_origins=options.allowed_origins)
             # Last, so /health, /outputs/... are matched before the notebook's UI.
-            routes.append(Mount("/", app=self.ui.app))
+            routes.append(Mount("/", app=SameOriginOnly(self.ui.app, options.allowed_origins)))
         self.app = Starlette(routes=routes, lifespan=self._lifespan)
 
     def upstream_busy(self) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 from agentstrata.errors import StrataError
 from agentstrata.loader import LoadedAgent, LoadedStack, project_root
 from agentstrata.runtime.agent_runner import DEFAULT_DEBOUNCE_SECONDS, DEFAULT_UPSTREAM_WAIT_SECONDS, OutputBinding
+from agentstrata.runtime.connection_limits import DEFAULT_HEADER_TIMEOUT_SECONDS, DEFAULT_MAX_CONNECTIONS
 from agentstrata.runtime.encoding import dumps
 from agentstrata.runtime.events import DEFAULT_KEEPALIVE_SECONDS
 from agentstrata.runtime.state_dir import default_state_dir
@@ -74,6 +75,12 @@ class HostOptions:
     outputs_only: bool = False
     #: Longest a run is held back while an upstream announces it is busy.
     upstream_wait: float = DEFAULT_UPSTREAM_WAIT_SECONDS
+    #: Seconds a connection has to send a complete request head.
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT_SECONDS
+    #: Most connections open at once (websockets and event streams included).
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    #: Origins (``https://host[:port]``) besides the agent's own whose pages may use its marimo UI.
+    allowed_origins: tuple[str, ...] = ()
 
 
 @dataclass

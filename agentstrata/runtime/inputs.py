@@ -60,6 +60,10 @@ class InputBoard:
             if not s.resolved
         ]
 
+    def problems(self) -> list[str]:
+        """One line per input whose last update failed (it keeps its last good value, if it has one)."""
+        return [f"input {s.name!r} ({s.source}): {s.problem}" for s in self._inputs.values() if s.problem]
+
     def snapshot(self) -> tuple[dict[str, Any], tuple[tuple[str, str | None], ...]]:
         """The values to inject, and the versions they are (the identity of this set of inputs)."""
         values = {name: s.value for name, s in self._inputs.items()}

@@ -2,6 +2,8 @@
 
 The notebook is imported as a module registered in ``sys.modules``: marimo then compiles its
 cells against the real file, so a failing cell's traceback points at the notebook's own lines.
+A failure names the notebook by its file name (it is shown to anyone reading /health); its
+traceback, with full paths, is kept for the log.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ class Notebook:
     def reload(self) -> None:
         """(Re)import the notebook; NotebookError if it does not load or defines no ``app``."""
         if not self.path.is_file():
-            raise NotebookError(str(self.path), None, "the notebook file does not exist")
+            raise NotebookError(self.path.name, None, "the notebook file does not exist")
         name = f"strata_notebook_{next(_module_ids)}"
         spec = importlib.util.spec_from_file_location(name, self.path)
         if spec is None or spec.loader is None:
-            raise NotebookError(str(self.path), None, f"cannot load {self.path} as a Python module")
+            raise NotebookError(self.path.name, None, "cannot load it as a Python module")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         try:
@@ -49,7 +51,7 @@ class Notebook:
         app = getattr(module, "app", None)
         if not isinstance(app, marimo.App):
             sys.modules.pop(name, None)
-            raise NotebookError(str(self.path), None,
+            raise NotebookError(self.path.name, None,
                                 "the file defines no marimo app (expected `app = marimo.App()`)")
         sys.modules.pop(self._module_name, None)
         self._module_name = name
@@ -90,7 +92,7 @@ class Notebook:
             if frame.filename and Path(frame.filename).resolve() == self.path:
                 line = frame.lineno
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        return NotebookError(str(self.path), line, _exception_text(exc), cell=self._cell_at(line), traceback=text)
+        return NotebookError(self.path.name, line, _exception_text(exc), cell=self._cell_at(line), traceback=text)
 
     def _cell_at(self, line: int | None) -> str | None:
         if line is None:

@@ -2,6 +2,10 @@
 
 Only a changed version is announced: a re-run that reproduces the same content is invisible
 downstream, which is what stops needless recomputation from rippling up the stack.
+
+Each new version is also persisted to the state directory. A write that fails (a full or
+read-only disk) does not stop serving: the output is kept as unsaved, reported at /health, and
+written again by :meth:`OutputStore.persist_unsaved`, which the host calls periodically.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ class OutputStore:
         self._listeners: list[Listener] = []
         #: Outputs served from disk, not yet recomputed by this process.
         self.restored: set[str] = set()
+        #: Outputs whose current version could not be written to the state directory, and why.
+        self.unsaved: dict[str, str] = {}
         self.updated_at: str | None = None
 
     def restore(self, names: list[str]) -> None:
@@ -52,8 +58,7 @@ class OutputStore:
         self.restored -= set(produced)
         for name, record in changed.items():
             self._records[name] = record
-            if self._state is not None:
-                self._state.save(record)
+            self._persist(name)
         if changed:
             self.updated_at = utc_now()
             for listener in self._listeners:
@@ -62,3 +67,27 @@ class OutputStore:
                 except Exception:  # noqa: BLE001 - one broken subscriber must not stop the others
                     log.exception("output listener failed")
         return changed
+
+    def persist_unsaved(self) -> None:
+        """Write again the outputs a failed write left unsaved (the disk may have room again)."""
+        for name in list(self.unsaved):
+            self._persist(name)
+
+    def problems(self) -> list[str]:
+        """One line per output that could not be persisted (for /health)."""
+        return [f"state: cannot persist output {name!r}: {reason}" for name, reason in sorted(self.unsaved.items())]
+
+    def _persist(self, name: str) -> None:
+        if self._state is None:
+            return
+        try:
+            self._state.save(self._records[name])
+        except OSError as exc:
+            # Persistence is for restarts; serving goes on without it (and says so at /health).
+            reason = exc.strerror or type(exc).__name__
+            if self.unsaved.get(name) != reason:
+                log.warning("cannot persist output %r to %s: %s", name, self._state.path, exc)
+            self.unsaved[name] = reason
+        else:
+            if self.unsaved.pop(name, None) is not None:
+                log.info("output %r persisted again", name)

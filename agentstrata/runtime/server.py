@@ -11,7 +11,8 @@ import uvicorn
 
 from agentstrata.errors import StrataError
 from agentstrata.runtime.host import AgentHost
-from agentstrata.runtime.host_config import HostConfig
+from agentstrata.runtime.host_config import HostConfig, HostOptions
+from agentstrata.runtime.http_guard import guarded_http
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +46,26 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(config: HostConfig, *, host: str, port: int) -> None:
-    """Serve the agent until SIGINT/SIGTERM."""
-    sock = bind(host, port)
-    agent_host = AgentHost(config, listen_host=host)
-    if agent_host.ui is not None and agent_host.ui.edit_token is not None:
-        log.warning("edit mode: open http://%s:%d/?access_token=%s", host, port, agent_host.ui.edit_token)
-    uv_config = uvicorn.Config(
+def server_config(agent_host: AgentHost, options: HostOptions) -> uvicorn.Config:
+    """uvicorn's settings for a host: request heads time out, open connections are bounded."""
+    return uvicorn.Config(
         agent_host.app,
+        http=guarded_http(options.header_timeout, options.max_connections),
         log_level="warning",
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=2,
     )
+
+
+def serve(config: HostConfig, *, host: str, port: int) -> None:
+    """Serve the agent until SIGINT/SIGTERM."""
+    sock = bind(host, port)
+    agent_host = AgentHost(config, listen_host=host)
+    token = agent_host.edit_token
+    if token is not None:
+        # Where to find the token, never the token: logs are read by more people than the UI is meant for.
+        log.warning("edit mode: the UI asks for the token in %s (fingerprint %s): open http://%s:%d/?access_token=TOKEN",
+                    token.where, token.fingerprint, host, port)
     log.info("agent %s listening on http://%s:%d", config.agent, host, port)
-    _Server(uv_config, agent_host).run(sockets=[sock])
+    _Server(server_config(agent_host, config.options), agent_host).run(sockets=[sock])

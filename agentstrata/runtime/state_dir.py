@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -28,17 +29,21 @@ class StateDir:
         self._outputs = path / "outputs"
 
     def save(self, record: OutputVersion) -> None:
-        """Write atomically (temp file + rename): a crash mid-write leaves the previous version."""
+        """Write atomically (temp file + rename): a crash mid-write leaves the previous version.
+
+        OSError when it cannot be written (a full disk...), with nothing left behind.
+        """
+        self._outputs.mkdir(parents=True, exist_ok=True)
+        head = dumps({"name": record.name, "version": record.version, "updated_at": record.updated_at})
+        target = self._outputs / f"{record.name}.json"
+        temporary = target.with_suffix(".json.tmp")
         try:
-            self._outputs.mkdir(parents=True, exist_ok=True)
-            head = dumps({"name": record.name, "version": record.version, "updated_at": record.updated_at})
-            target = self._outputs / f"{record.name}.json"
-            temporary = target.with_suffix(".json.tmp")
             temporary.write_bytes(head[:-1] + b',"value":' + record.data + b"}")
             os.replace(temporary, target)
-        except OSError as exc:
-            # Persistence is a convenience for restarts; serving must go on without it.
-            log.warning("cannot persist output %r to %s: %s", record.name, self._outputs, exc)
+        except OSError:
+            with contextlib.suppress(OSError):  # never created (a read-only filesystem): nothing to remove
+                temporary.unlink(missing_ok=True)
+            raise
 
     def load(self, names: list[str]) -> dict[str, OutputVersion]:
         """The persisted outputs among ``names``; unreadable or inconsistent files are skipped."""

@@ -68,5 +68,5 @@ def test_the_repositorys_kb_conduit_stack_synthesizes(tmp_path: Path):
     result = strata("synth", "stacks/kb-conduit.yaml", "--out", str(tmp_path / "out"), cwd=ROOT)
     assert result.returncode == 0, result.stderr
     config = json.loads((tmp_path / "out" / "stacks" / "kb-conduit-docker" / "cdk.tf.json").read_text())
-    uploads = {u["file"]: u["content"] for u in config["resource"]["docker_container"]["concierge"]["upload"]}
-    assert uploads["/app/agents/concierge.py"] == (ROOT / "agents" / "concierge.py").read_text()
+    context = Path(config["resource"]["docker_image"]["concierge_image"]["build"]["context"])
+    assert (context / "notebook.py").read_text() == (ROOT / "agents" / "concierge.py").read_text()

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import time
+import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -111,8 +112,9 @@ def test_no_answer_allows_any_origin(tmp_path: Path, edit: bool) -> None:
 
 
 def kernel_socket(url: str, origin: str) -> str:
-    """Open the notebook's websocket as a page of ``origin`` would; its first message's kind, or the refusal."""
-    address = url.replace("http://", "ws://") + "/ws?session_id=s-origin-test&access_token=sesame"
+    """Open the notebook's websocket as a page of ``origin`` would (a new session); its first message's kind,
+    or the refusal."""
+    address = url.replace("http://", "ws://") + f"/ws?session_id=s-{uuid.uuid4().hex}&access_token=sesame"
     try:
         with connect(address, origin=origin, open_timeout=30) as socket:  # type: ignore[arg-type]
             return json.loads(socket.recv(timeout=30))["op"]

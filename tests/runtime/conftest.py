@@ -23,7 +23,7 @@ import uvicorn
 from agentstrata.loader import load_stack
 from agentstrata.runtime.host import AgentHost
 from agentstrata.runtime.host_config import HostConfig, HostOptions, config_for_stack_agent
-from agentstrata.runtime.server import bind
+from agentstrata.runtime.server import bind, server_config
 
 ROOT = Path(__file__).resolve().parents[2]
 STRATA = [sys.executable, "-c", "import sys; from agentstrata.cli import main; sys.argv[0] = 'strata'; main()"]
@@ -80,11 +80,10 @@ class RunningHost:
 
 @contextmanager
 def running_host(config: HostConfig) -> Iterator[RunningHost]:
-    """The host of ``config`` on a real uvicorn server, in a thread of this process."""
+    """The host of ``config`` on a real uvicorn server (as ``strata serve`` configures it), in a thread of this process."""
     sock = bind("127.0.0.1", 0)
     host = AgentHost(config)
-    server = uvicorn.Server(uvicorn.Config(host.app, log_level="warning", lifespan="on",
-                                           timeout_graceful_shutdown=1))
+    server = uvicorn.Server(server_config(host, config.options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     wait_until(lambda: server.started, "the host to start", timeout=15)

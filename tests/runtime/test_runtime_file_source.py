@@ -98,7 +98,7 @@ def test_a_missing_path_is_unresolved_until_it_appears(tmp_path: Path) -> None:
         await until(lambda: value(board) == [1], "the late file")
 
     watch(tmp_path, "late.json", scenario)
-    assert problems == [f"input 'data' (file:late.json): {(tmp_path / 'late.json').resolve()} does not exist"]
+    assert problems == ["input 'data' (file:late.json): late.json does not exist"]
 
 
 def test_an_unset_variable_in_the_path_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,5 +124,5 @@ def test_invalid_yaml_keeps_the_last_good_value(tmp_path: Path) -> None:
 
     board = watch(tmp_path, "data.yaml", scenario)
     assert value(board) == {"a": 1}
-    assert state(board)["problem"].startswith(f"cannot read {(tmp_path / 'data.yaml').resolve()}: ")
+    assert state(board)["problem"].startswith("cannot parse data.yaml: ")
     assert state(board)["problem"].endswith("; keeping the last good value")

@@ -51,6 +51,8 @@ def stack(tmp_path: Path) -> Path:
          "--transport redis needs the Redis server's URL: --transport-url URL or STRATA_TRANSPORT_URL"),
         (("only.py", "--max-payload", "lots"), "--max-payload: expected a size such as 10MB, 512KiB or 1048576, "
                                                "got 'lots'"),
+        (("only.py", "--allow-origin", "notebooks.example"),
+         "--allow-origin 'notebooks.example': expected an origin such as https://notebooks.example.com:8443"),
     ],
 )
 def test_a_bad_invocation_is_one_clear_error(tmp_path: Path, stack: Path, args: tuple[str, ...], message: str) -> None:

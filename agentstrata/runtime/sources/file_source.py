@@ -4,6 +4,7 @@ A file's value is its parsed content (YAML or JSON by extension, else text) and 
 hash of its bytes. A directory's value is its absolute path (the notebook reads it), and its
 version a fingerprint of the tree (paths, sizes, modification times), so any change under it
 re-runs the agent. A path that does not exist (yet) leaves the input unresolved until it does.
+Problems name the path as the source writes it: they are shown at /health, to anyone.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class FileSource:
     async def _watch(self, path: Path) -> None:
         while True:
             while not path.exists():
-                self.board.report(self.input, f"{path} does not exist")
+                self.board.report(self.input, f"{self.raw_path} does not exist")
                 await asyncio.sleep(APPEAR_POLL_SECONDS)
             await self._read(path)
             is_dir = path.is_dir()
@@ -72,13 +73,19 @@ class FileSource:
     async def _read(self, path: Path) -> None:
         try:
             value, version = await asyncio.to_thread(read_path, path)
-        except (OSError, ValueError, yaml.YAMLError) as exc:
-            problem = f"cannot read {path}: {exc}; keeping the last good value"
-            log.warning("input %r: %s", self.input, problem)
-            self.board.report(self.input, problem)
+        except OSError as exc:
+            self._refuse(f"cannot read {self.raw_path}: {exc.strerror or type(exc).__name__}")
+            return
+        except (ValueError, yaml.YAMLError) as exc:
+            self._refuse(f"cannot parse {self.raw_path}: {exc}")
             return
         if self.board.set(self.input, value, version):
             log.info("input %r <- %s (version %s)", self.input, path, version)
+
+    def _refuse(self, problem: str) -> None:
+        problem = f"{problem}; keeping the last good value"
+        log.warning("input %r: %s", self.input, problem)
+        self.board.report(self.input, problem)
 
 
 def read_path(path: Path) -> tuple[Any, str]:
@@ -98,7 +105,7 @@ def read_path(path: Path) -> tuple[Any, str]:
 
 def tree_fingerprint(root: Path) -> str:
     digest = hashlib.sha256()
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files in os.walk(root, onerror=_unreadable):
         dirs.sort()
         for name in sorted(files):
             file = Path(folder, name)
@@ -108,3 +115,9 @@ def tree_fingerprint(root: Path) -> str:
                 continue  # removed while walking: the next change event reads again
             digest.update(f"{file.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def _unreadable(error: OSError) -> None:
+    """A folder that cannot be listed is an input that cannot be read (os.walk would skip it silently)."""
+    if not isinstance(error, FileNotFoundError):  # removed while walking: the next change event reads again
+        raise error

@@ -123,7 +123,7 @@ class HttpUpstream:
             elif version != self.inputs.seen.get(output):
                 wanted.append(output)
             else:
-                self.inputs.report(output, None)  # reachable again, and what we hold is current
+                self.inputs.still_current(output)  # reachable again, and what we hold is the latest
         self.upstream_pending = state["pending"]
         self.fetching = bool(wanted)
         self.on_state()

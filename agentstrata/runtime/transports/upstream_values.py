@@ -26,6 +26,8 @@ class UpstreamInputs:
         self.max_payload = max_payload
         #: The last version received per output (applied or refused), to ask only for newer ones.
         self.seen: dict[str, str] = {}
+        #: Input -> why the transform failed on the version in ``seen``: it stands until a new version comes.
+        self._failed: dict[str, str] = {}
 
     @property
     def outputs(self) -> list[str]:
@@ -37,6 +39,13 @@ class UpstreamInputs:
         for want in self.upstream.wants:
             if output is None or want.output == output:
                 self.board.report(want.input, problem)
+
+    def still_current(self, output: str) -> None:
+        """The upstream still announces the version last received: a problem of that version stands, any
+        other (unreachable, refused fetch) is over."""
+        for want in self.upstream.wants:
+            if want.output == output:
+                self.board.report(want.input, self._failed.get(want.input))
 
     def too_large(self, output: str, size: int) -> None:
         self.refuse(output, f"payload of {size}+ bytes is over the limit of {self.max_payload} bytes (--max-payload)")
@@ -65,10 +74,15 @@ class UpstreamInputs:
         for want in self.upstream.wants:
             if want.output != output:
                 continue
+            self._failed.pop(want.input, None)
             try:
                 transformed = apply_transform(want.transform, value, want.root)
             except TransformError as exc:
-                self.refuse(output, f"transform for input {want.input!r} failed: {exc}")
+                message = (f"upstream {self.upstream.agent}.{output}: transform for input {want.input!r} failed: "
+                           f"{exc}; keeping the last good value")
+                log.warning("%s", message)
+                self._failed[want.input] = message
+                self.board.report(want.input, message)
                 continue
             if self.board.set(want.input, transformed, version):
                 log.info("input %r <- %s.%s version %s", want.input, self.upstream.agent, output, version)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from agentstrata.deploy.layout import Layout
     from agentstrata.deploy.steps import Step, StepRunner
     from agentstrata.deploy.synthesized_stack import SynthesizedStack
-    from agentstrata.deploy.toolchain import Toolchain
+    from agentstrata.deploy.toolchain import MirroredProvider, Toolchain
     from agentstrata.loader import LoadedStack
 
 #: The stack is synthesized in-process just before (and checked for leftovers in between).
@@ -107,6 +107,8 @@ class TerraformTarget(Target):
     runs_as: ClassVar[str] = "resource"
     #: Where an agent's log can be read, said when it does not become ready.
     log_hint: ClassVar[str] = "read the agent's log"
+    #: Providers built into the mirror for this target, besides those every mirror holds.
+    providers: ClassVar[tuple["MirroredProvider", ...]] = ()
 
     # -- what a subclass provides --------------------------------------------------------------------
 
@@ -146,6 +148,32 @@ class TerraformTarget(Target):
         """Agent -> (its state as the engine reports it, restarts); empty when unknown."""
         return {}
 
+    def wait_for_agents(self, session: TerraformSession, agents: list[AgentEndpoint], timeout: float) -> None:
+        """Wait until every agent serves, within ``timeout``, and set each one's ``ready`` to its last answer.
+        Here: ``GET /ready`` at its URL (a target whose URLs the deploying machine cannot reach overrides it)."""
+        from agentstrata.deploy.readiness import wait_until_ready
+
+        with session.runner.step("agents ready", "ready", self.log_hint) as step:
+            states = wait_until_ready(
+                {a.name: a.url for a in agents}, timeout,
+                on_progress=lambda states, waited: step.detail(_ready_line(states)),
+                hint=f"{self.log_hint} ({self.runs_as}s: {', '.join(a.runs_as for a in agents)}).",
+            )
+            for agent in agents:
+                agent.ready = states[agent.name].describe()
+            step.outcome = f"{len(agents)} of {len(agents)}"
+
+    def agent_readiness(self, loaded: "LoadedStack", urls: dict[str, str]) -> dict[str, tuple[bool, str]]:
+        """Agent -> (whether it is ready, what it answered), for `strata status`. Here: one ``GET /ready``
+        at each URL."""
+        import httpx
+
+        from agentstrata.deploy.readiness import probe
+
+        with httpx.Client(timeout=PROBE_TIMEOUT_SECONDS) as client:
+            answers = {agent: probe(client, url) for agent, url in urls.items()}
+        return {agent: (answer.ready, answer.describe()) for agent, answer in answers.items()}
+
     # -- the lifecycle ------------------------------------------------------------------------------
 
     @classmethod
@@ -156,7 +184,6 @@ class TerraformTarget(Target):
     def deploy(self, loaded: "LoadedStack", console: "Console", *, ready_timeout: float) -> DeployResult:
         """Set up, synthesize, recover, apply, wait for readiness; the agents' URLs come from Terraform's outputs."""
         from agentstrata.deploy.cdktf_run import run_cdktf
-        from agentstrata.deploy.readiness import wait_until_ready
 
         if self.unavailable is not None:
             raise self.unavailable_error()
@@ -168,15 +195,7 @@ class TerraformTarget(Target):
                       cwd=session.root, env=session.env(), timeout=APPLY_TIMEOUT_S, resume_hint=_RESUME)
             step.outcome = f"log in {_shown(step.log_path)}"
         agents = target._endpoints(session, stack)
-        with session.runner.step("agents ready", "ready", self.log_hint) as step:
-            states = wait_until_ready(
-                {a.name: a.url for a in agents}, ready_timeout,
-                on_progress=lambda states, waited: step.detail(_ready_line(states)),
-                hint=f"{self.log_hint} ({self.runs_as}s: {', '.join(a.runs_as for a in agents)}).",
-            )
-            for agent in agents:
-                agent.ready = states[agent.name].describe()
-            step.outcome = f"{len(agents)} of {len(agents)}"
+        target.wait_for_agents(session, agents, ready_timeout)
         return DeployResult(stack.name, self.runs_as, agents, notes)
 
     def destroy(self, loaded: "LoadedStack", console: "Console", *, purge: bool) -> DestroyResult:
@@ -208,24 +227,20 @@ class TerraformTarget(Target):
 
     def status(self, loaded: "LoadedStack") -> StackStatus:
         """From the Terraform state's outputs and each agent's ``/ready``; no toolchain needed."""
-        import httpx
-
-        from agentstrata.deploy.readiness import probe
         from agentstrata.deploy.state_backend import state_file
 
         stack_id = f"{loaded.stack.name}-{self.name}"
         outputs = _state_outputs(state_file(loaded.root, stack_id))
         engine = self.agent_states(loaded) if outputs else {}
         agents = []
-        with httpx.Client(timeout=PROBE_TIMEOUT_SECONDS) as client:
-            readiness = {name: probe(client, url) for name, url in outputs.items() if name.endswith("_url")}
+        urls = {a.name: outputs[f"{a.name}_url"] for a in loaded.stack.agent_specs if f"{a.name}_url" in outputs}
+        readiness = self.agent_readiness(loaded, urls) if urls else {}
         for agent in sorted(loaded.stack.agent_specs, key=lambda a: (a.layer, a.name)):
             url = outputs.get(f"{agent.name}_url", "")
-            answer = readiness.get(f"{agent.name}_url")
+            ready, answer = readiness.get(agent.name, (False, None))
             state, restarts = engine.get(agent.name, ("deployed" if url else "absent", 0))
             agents.append(AgentStatus(
-                agent.name, agent.layer, url, bool(answer and answer.ready), state, restarts,
-                None if answer is None or answer.ready else answer.describe(),
+                agent.name, agent.layer, url, ready, state, restarts, None if ready else answer,
                 {self.runs_as: self.runs_as_name(loaded, agent.name)},
             ))
         return StackStatus(loaded.stack.name, self.name, bool(outputs), agents)
@@ -237,12 +252,12 @@ class TerraformTarget(Target):
         from agentstrata.deploy.cdktf_cli import ensure_cdktf_cli
         from agentstrata.deploy.layout import checkout_layout
         from agentstrata.deploy.steps import StepRunner
-        from agentstrata.deploy.toolchain import ensure_toolchain
+        from agentstrata.deploy.toolchain import PROVIDERS, ensure_toolchain
 
         layout = checkout_layout()
         runner = StepRunner(layout.logs, console=console)
         props = self.prepare_machine(layout, runner, teardown=teardown)
-        toolchain = ensure_toolchain(layout, runner)
+        toolchain = ensure_toolchain(layout, runner, (*PROVIDERS, *self.providers))
         cdktf = ensure_cdktf_cli(layout, runner)
         return layout, runner, toolchain, cdktf, props
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from agentstrata.loader import LoadedStack
 from agentstrata.schema import AgentSpec
@@ -32,10 +33,17 @@ def agent_environment(agent: AgentSpec, workspace: Path) -> dict[str, str]:
     return env
 
 
+def open_private_log(log_file: Path) -> BinaryIO:
+    """``log_file`` for appending, readable by its owner only (0600, even if it existed before)."""
+    descriptor = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, "ab")
+
+
 def spawn_agent(loaded: LoadedStack, agent: AgentSpec, log_file: Path, workspace: Path) -> subprocess.Popen[bytes]:
     """``strata serve --stack S --agent A``, in its own process group, logging to ``log_file``."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_file, "ab") as log:
+    with open_private_log(log_file) as log:
         return subprocess.Popen(
             strata_command("serve", *serve_args(str(loaded.path.resolve()), agent.name, "127.0.0.1", agent.port or 0)),
             cwd=loaded.root,
@@ -50,7 +58,7 @@ def spawn_agent(loaded: LoadedStack, agent: AgentSpec, log_file: Path, workspace
 def spawn_supervisor(stack_file: Path, root: Path, log_file: Path) -> subprocess.Popen[bytes]:
     """The supervisor of ``stack_file``, detached from this terminal so it outlives the CLI."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_file, "ab") as log:
+    with open_private_log(log_file) as log:
         return subprocess.Popen(
             [sys.executable, "-m", "agentstrata.targets.local.supervise_main", str(stack_file.resolve())],
             cwd=root,

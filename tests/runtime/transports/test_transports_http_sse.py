@@ -313,7 +313,7 @@ def test_a_failing_transform_degrades_health_until_a_value_passes_it(project: Pa
             summary = output_value(sink.url, "summary")
     assert degraded["problems"] == [
         "input 'entries' (agent:source.log_text): upstream source.log_text: transform for input 'entries' failed: "
-        "parse_yaml_log: log: line 2: invalid YAML: expected ',' or ']', but got '<stream end>'; "
+        "parse_yaml_log: log: line 2: invalid YAML: did not find expected ',' or ']'; "
         "keeping the last good value"
     ]
     assert (served["value"]["last"], served["stale"], ready) == ("good", True, 200)

@@ -45,13 +45,13 @@ def test_kb_conduit_matches_the_snapshot(project: Path, kb_conduit, snapshot):  
     assert normalise(kb_conduit(), project) == snapshot.use_extension(JSONSnapshotExtension)
 
 
-def test_each_agent_gets_one_container_one_state_volume_and_one_url_output(kb_conduit):  # noqa: ANN001
+def test_each_agent_gets_its_image_container_state_volume_and_url_output(kb_conduit):  # noqa: ANN001
     config = kb_conduit()
     assert sorted(containers(config)) == sorted(LAYERS)
     assert sorted(config["resource"]["docker_volume"]) == sorted(f"{a}_state" for a in LAYERS)
     assert sorted(config["output"]) == sorted(f"{a}_url" for a in LAYERS)
     assert list(config["resource"]["docker_network"]) == ["network"]
-    assert list(config["resource"]["docker_image"]) == ["runtime"]
+    assert sorted(config["resource"]["docker_image"]) == sorted(["runtime", *(f"{a}_image" for a in LAYERS)])
 
 
 def test_containers_start_after_their_upstreams_which_orders_the_layers(kb_conduit):  # noqa: ANN001
@@ -197,7 +197,8 @@ def test_escape_hatches_are_the_created_resources(project: Path, synth):  # noqa
     assert stack.agents["debriefer"].container.name_input == "kb-conduit-debriefer"
     assert stack.network.name_input == "kb-conduit"
     assert stack.image.keep_locally_input is True
-    assert set(stack.agents["debriefer"].resources) == {"container", "volume", "url"}
+    assert set(stack.agents["debriefer"].resources) == {"container", "volume", "url", "image"}
+    assert stack.agents["debriefer"].image.name_input.startswith("strata-agent-kb-conduit-debriefer:")
 
 
 # -- conflicting props: rejected with a message naming both sides -------------------------------
