@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from agentstrata.errors import Diagnostic, SpecError
 from agentstrata.schema import AgentFile, AgentSpec, StackFile, StackSpec
-from agentstrata.yaml_source import Located, Mark, Path_, display_path, parse, read_text, unusable
+from agentstrata.yaml_source import MAX_NODES, Located, Mark, Path_, display_path, parse, read_text, unusable
 
 PROJECT_MARKER = "cdktf.json"
 #: Schema errors located one by one at most (each may look for a "did you mean"); one more line counts the rest.
@@ -149,11 +149,18 @@ def _inline_refs(located: Located, root: Path) -> dict[int, Path]:
         return {}
     refs: dict[int, Path] = {}
     problems: list[Diagnostic] = []
+    # One budget for the stack and its agent files: a small stack cannot make the loader read without end.
+    values = len(located.values)
     for index, item in enumerate(agents):
         if not (isinstance(item, dict) and set(item) == {"ref"} and isinstance(item["ref"], str)):
             continue
         here: Path_ = ("stack", "agents", index)
         ref_mark = located.values[here + ("ref",)]
+        if values > MAX_NODES:
+            problems.append(Diagnostic(ref_mark.file, ref_mark.line, ref_mark.col, display_path(here + ("ref",)),
+                                       f"not loaded: the stack and its agent files hold more than {MAX_NODES} "
+                                       "values", "S011"))
+            break
         target = Path(os.path.expanduser(item["ref"]))
         target = target if target.is_absolute() else root / target
         try:
@@ -171,6 +178,7 @@ def _inline_refs(located: Located, root: Path) -> dict[int, Path]:
             continue
         agents[index] = body
         refs[index] = target
+        values += len(agent_doc.values)
         for table, source in ((located.values, agent_doc.values), (located.keys, agent_doc.keys)):
             for sub, mark in source.items():
                 if sub[:1] == ("agent",):

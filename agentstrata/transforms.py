@@ -91,10 +91,10 @@ BUILTIN_TRANSFORMS: dict[str, Transform] = {
 
 
 def resolve_transform(name: str, root: Path | None = None) -> Transform:
-    """A built-in by name, or a user function by dotted path; TransformError when it cannot be found.
+    """A built-in by name, or a user function by dotted path, imported; TransformError when it cannot be found.
 
-    User modules import with the project ``root`` on ``sys.path``, so the validator and the
-    runtime find the same functions.
+    User modules import with the project ``root`` first on ``sys.path``: where :func:`check_transform`
+    looks for their source.
     """
     if name in BUILTIN_TRANSFORMS:
         return BUILTIN_TRANSFORMS[name]

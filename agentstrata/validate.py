@@ -35,7 +35,7 @@ RULES: dict[str, str] = {
     "S011": "an agent 'ref' names a loadable agent file (reported by the loader)",
     "S012": "a data_flow edge joins two agents of the stack along a declared dependency",
     "S013": "a data_flow edge carries an output its 'from' agent declares",
-    "S014": "a data_flow transform is built in or an importable function",
+    "S014": "a data_flow transform is built in or a function its module's source defines (read, never run)",
     "S015": "the implementation file exists and is a file",
     "S016": "the implementation is a marimo notebook whose cells all compile",
     "S017": "every declared output is defined by a cell of the notebook",

@@ -4,9 +4,9 @@ Every YAML that Strata reads from a file it was given (stack and agent files, th
 goes through :func:`compose`: libyaml's own composer recurses without a limit (a deeply nested
 file crashes the process) and composes a huge flat file for seconds, so a pre-scan of the event
 stream refuses both first. We then build values ourselves from PyYAML's node graph, which shares
-aliased nodes, under a value budget, accepting only the core schema's tags: no Python object is
-ever constructed from a tag, a "billion laughs" is refused in linear time, and a duplicate key
-is an error rather than "last one wins".
+aliased nodes, once its expansion is measured within a value budget, accepting only the core
+schema's tags: no Python object is ever constructed from a tag, a "billion laughs" is refused in
+linear time, and a duplicate key is an error rather than "last one wins".
 """
 
 from __future__ import annotations
@@ -197,24 +197,14 @@ def load_plain(text: str) -> Any:
 
     The one reader of KB files and session logs. Raises only ``yaml.YAMLError``, located.
     """
-    with _collector_paused():
-        node = compose(text)
-        if node is None:
-            return None
-        _check_expansion(node)
-        return _Builder(None).build(node, ())
+    built = _build(text, None)
+    return None if built is None else built.data
 
 
 def parse(text: str, shown: str) -> Located:
     """Parse one YAML document into plain data with marks; located errors for anything not YAML."""
     try:
-        with _collector_paused():
-            node = compose(text)
-            if node is None:
-                raise unusable(shown, "empty file: expected a mapping with 'stack:' or 'agent:'")
-            _check_expansion(node)
-            builder = _Builder(shown)
-            data = builder.build(node, ())
+        built = _build(text, shown)
     except RefusedYAML as exc:
         mark = exc.problem_mark
         raise SpecError([Diagnostic(shown, mark.line + 1, mark.column + 1, display_path(exc.path), exc.problem)],
@@ -226,7 +216,20 @@ def parse(text: str, shown: str) -> Located:
         raise unusable(shown, f"invalid YAML: {problem}", line, col) from None
     except yaml.YAMLError as exc:
         raise unusable(shown, f"invalid YAML: {exc}") from None
-    return Located(data, builder.values, builder.keys)
+    if built is None:
+        raise unusable(shown, "empty file: expected a mapping with 'stack:' or 'agent:'")
+    return built
+
+
+def _build(text: str, shown: str | None) -> Located | None:
+    """Compose, measure, then build (with marks when ``shown`` names the file); None for an empty document."""
+    with _collector_paused():
+        node = compose(text)
+        if node is None:
+            return None
+        _check_expansion(node)
+        builder = _Builder(shown)
+        return Located(builder.build(node, ()), builder.values, builder.keys)
 
 
 def _excerpt(value: Any, limit: int = 40) -> str:

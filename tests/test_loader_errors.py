@@ -176,3 +176,13 @@ def test_schema_errors_past_a_thousand_are_counted_on_one_line(in_tmp: Path):
     assert (code, len(lines)) == (1, 1001)
     assert lines[999].startswith("bad.yaml:1004:3: agent.k0999: unknown key 'k0999' (allowed: name, ")
     assert lines[1000] == "bad.yaml:1005:3: agent.k1000: 5 more schema errors from here on, not shown"
+
+
+def test_agent_files_share_the_stack_s_value_budget(in_tmp: Path):
+    (in_tmp / "big.yaml").write_text("agent:\n  name: a\n  env:\n" + "".join(f"    K{i}: v\n" for i in range(40_000)))
+    items = '    - ref: "big.yaml"\n' * 5
+    (in_tmp / "stack.yaml").write_text(f"stack:\n  name: s\n  agents:\n{items}")
+    assert error("stack.yaml") == (
+        1, "stack.yaml:7:12: stack.agents[3].ref: not loaded: the stack and its agent files hold more than 100000 "
+        "values [S011]"
+    )

@@ -140,11 +140,14 @@ def _wait(problem: Callable[[], str | None], component: Component | None, state:
 
 
 def _tail(paths: ClusterPaths, name: str) -> str:
+    """The last lines its latest run logged (each run starts with a ``# <command line>`` line)."""
     try:
         lines = paths.log(name).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return "  (no log)"
-    return "\n".join(f"  {line}" for line in [line for line in lines if line.strip()][-_LOG_TAIL_LINES:])
+    runs = [index for index, line in enumerate(lines) if line.startswith("# ")]
+    latest = [line for line in lines[runs[-1] + 1 if runs else 0:] if line.strip()]
+    return "\n".join(f"  {line}" for line in latest[-_LOG_TAIL_LINES:]) or "  (it logged nothing)"
 
 
 @contextmanager

@@ -15,10 +15,12 @@ Edit mode keeps them: saving needs the real path, and its page is behind the tok
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, cast
+from urllib.parse import quote
 
 import marimo
 from starlette.datastructures import MutableHeaders
@@ -56,7 +58,8 @@ def marimo_ui(
     for app in mounted:
         # Run mode hard-codes CORS for "*"; the middleware stack is built at the first request, so this holds.
         app.user_middleware = [m for m in app.user_middleware if m.cls is not CORSMiddleware]
-    return MarimoUI(_NotebookPathHidden(built, notebook), [app.state.session_manager for app in mounted])
+    managers = [app.state.session_manager for app in mounted]
+    return MarimoUI(_NotebookPathHidden(built, managers[0].workspace.get_unique_file_key()), managers)
 
 
 def _edit_mode(
@@ -96,21 +99,26 @@ def _edit_mode(
 
 
 class _NotebookPathHidden:
-    """Rewrites marimo's HTML pages so they name the notebook by its file name, its directory as ``.``."""
+    """marimo's read-only page, naming the notebook by its file name only.
 
-    def __init__(self, app: ASGIApp, notebook: Path) -> None:
+    marimo writes the notebook's absolute path in the page (its title element, the mount config's
+    ``filename``, the service worker's notebook id, URI-encoded), its directory as ``cwd``, and an LSP
+    workspace of absolute URIs (unused in app mode). The notebook id comes back in the
+    ``X-Notebook-Id`` header of ``/public/`` requests, and is translated back for marimo.
+    """
+
+    def __init__(self, app: ASGIApp, file_key: str) -> None:
         self.app = app
-        # Each file path before its directory's, which it contains; as given and as marimo may resolve it.
-        self.replacements = [
-            (str(path).encode(), shown)
-            for file in dict.fromkeys([notebook, notebook.resolve()])
-            for path, shown in ((file, notebook.name.encode()), (file.parent, b"."))
-        ]
+        name = PurePath(file_key).name
+        self.shown_id, self.real_id = _uri_component(name).encode(), _uri_component(file_key).encode()
+        self.literal = [(file_key.encode(), name.encode()), (self.real_id, self.shown_id)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope = {**scope, "headers": [(key, self.real_id if key == b"x-notebook-id" and value == self.shown_id
+                                       else value) for key, value in scope["headers"]]}
         start: Message | None = None
         body = bytearray()
 
@@ -124,9 +132,7 @@ class _NotebookPathHidden:
                 body.extend(message.get("body", b""))
                 if message.get("more_body", False):
                     return
-                page = bytes(body)
-                for absolute, shown in self.replacements:
-                    page = page.replace(absolute, shown)
+                page = self.hide(bytes(body))
                 MutableHeaders(scope=start)["content-length"] = str(len(page))
                 await send(start)
                 await send({"type": "http.response.body", "body": page})
@@ -134,3 +140,18 @@ class _NotebookPathHidden:
             await send(message)
 
         await self.app(scope, receive, rewrite)
+
+    def hide(self, page: bytes) -> bytes:
+        for absolute, shown in self.literal:
+            page = page.replace(absolute, shown)
+        page = _CWD.sub(b'"cwd": ""', page)
+        return _LSP_WORKSPACE.sub(b'"lspWorkspace": null', page)
+
+
+_CWD = re.compile(rb'"cwd": "[^"]*"')
+_LSP_WORKSPACE = re.compile(rb'"lspWorkspace": \{[^{}]*\}')
+
+
+def _uri_component(text: str) -> str:
+    """JavaScript's ``encodeURIComponent``, as marimo encodes the notebook id."""
+    return quote(text, safe="~()*!.'")

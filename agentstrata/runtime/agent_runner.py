@@ -197,10 +197,11 @@ class AgentRunner:
         except NotebookError as exc:
             result.failure = exc.failure
         else:
-            if self.bindings is None:
-                result.bindings, result.left_out = discover_bindings(definitions, values)
-            bindings = result.bindings if result.bindings is not None else self.bindings
-            for binding in bindings or []:
+            bindings = self.bindings
+            if bindings is None:
+                bindings, result.left_out = discover_bindings(definitions, values)
+            result.bindings = bindings
+            for binding in bindings:
                 self._encode(binding, definitions, result)
         result.seconds = time.perf_counter() - started
         return result

@@ -65,7 +65,7 @@ def serve(config: HostConfig, *, host: str, port: int) -> None:
     token = agent_host.edit_token
     if token is not None:
         # Where to find the token, never the token: logs are read by more people than the UI is meant for.
-        log.warning("edit mode: the UI asks for the token in %s (fingerprint %s): open http://%s:%d/?access_token=TOKEN",
-                    token.where, token.fingerprint, host, port)
+        log.warning("edit mode: the UI asks for the token in %s (fingerprint %s): "
+                    "open http://%s:%d/?access_token=TOKEN", token.where, token.fingerprint, host, port)
     log.info("agent %s listening on http://%s:%d", config.agent, host, port)
     _Server(server_config(agent_host, config.options), agent_host).run(sockets=[sock])

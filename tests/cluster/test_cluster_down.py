@@ -26,3 +26,11 @@ def test_down_purge_deletes_the_cluster_folder(cluster_layout, tmp_path):
     assert down.returncode == 0, down.stderr
     assert cluster.processes() == []
     assert not cluster.paths.base.exists()
+
+
+def test_down_stops_the_clusters_processes_even_when_its_state_file_is_lost(cluster_layout, tmp_path):
+    cluster = start_cluster(tmp_path)
+    cluster.paths.state_file.unlink()  # as after an `up` interrupted before it recorded them
+    down = cluster.strata("down")
+    assert (down.returncode, down.stderr.strip()) == (0, "cluster is down")
+    assert cluster.processes() == []

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from agentstrata.cluster.fake_node import NODE_NAME
+from tests.cluster.conftest import LocalCluster
 
 # The first test of a session may build the binaries: about 15 minutes on 2 cold cores.
 pytestmark = pytest.mark.timeout(2400)
@@ -66,3 +67,14 @@ def test_up_again_restarts_nothing(cluster):
     again = cluster.strata("up")
     assert again.returncode == 0, again.stderr
     assert cluster.pids() == before
+
+
+def test_a_component_that_exits_fails_up_with_its_log_and_leaves_nothing_running(cluster_layout, tmp_path):
+    cluster = LocalCluster(tmp_path)
+    cluster.paths.base.mkdir(parents=True)
+    cluster.paths.etcd_data.write_text("not a directory")  # etcd refuses it and exits
+    up = cluster.strata("up")
+    assert up.returncode == 1
+    assert f"etcd exited while the cluster was starting; the end of its log ({cluster.paths.log('etcd')}):" in up.stderr
+    assert cluster.processes() == []
+    assert cluster.status()[0] == 3

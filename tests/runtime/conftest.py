@@ -80,7 +80,8 @@ class RunningHost:
 
 @contextmanager
 def running_host(config: HostConfig) -> Iterator[RunningHost]:
-    """The host of ``config`` on a real uvicorn server (as ``strata serve`` configures it), in a thread of this process."""
+    """The host of ``config`` on a real uvicorn server, configured as ``strata serve`` does, in a thread of this
+    process."""
     sock = bind("127.0.0.1", 0)
     host = AgentHost(config)
     server = uvicorn.Server(server_config(host, config.options))

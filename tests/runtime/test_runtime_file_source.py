@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -126,3 +127,45 @@ def test_invalid_yaml_keeps_the_last_good_value(tmp_path: Path) -> None:
     assert value(board) == {"a": 1}
     assert state(board)["problem"].startswith("cannot parse data.yaml: ")
     assert state(board)["problem"].endswith("; keeping the last good value")
+
+
+def can_list_unreadable(folder: Path) -> bool:
+    """Whether this process lists a directory of mode 000 (root, with CAP_DAC_READ_SEARCH)."""
+    folder.chmod(0)
+    try:
+        os.listdir(folder)
+    except PermissionError:
+        return False
+    finally:
+        folder.chmod(0o755)
+    return True
+
+
+def test_a_directory_that_cannot_be_listed_keeps_the_last_good_value_until_it_can(tmp_path: Path) -> None:
+    locked = tmp_path / "kb" / "workspaces"
+    locked.mkdir(parents=True)
+    if can_list_unreadable(locked):
+        pytest.skip("this process lists unreadable directories (root): run the tests as a user, or as root with "
+                    "`setpriv --inh-caps=-all --bounding-set=-dac_override,-dac_read_search`")
+    (locked / "a.yaml").write_text("a: 1\n")
+    seen: list[dict] = []
+
+    async def scenario(board: InputBoard) -> None:
+        await until(lambda: state(board)["version"] is not None, "the first value")
+        seen.append(state(board))
+        locked.chmod(0)
+        try:
+            (tmp_path / "kb" / "b.yaml").write_text("b: 1\n")  # a change under the directory: it is read again
+            await until(lambda: state(board)["problem"] is not None, "the problem")
+            seen.append(state(board))
+        finally:
+            locked.chmod(0o755)
+        (tmp_path / "kb" / "c.yaml").write_text("c: 1\n")
+        await until(lambda: state(board)["problem"] is None, "the directory to be read again")
+        seen.append(state(board))
+
+    watch(tmp_path, "kb", scenario)
+    first, failed, recovered = seen
+    assert (failed["problem"], failed["version"]) == (
+        "cannot read kb: Permission denied; keeping the last good value", first["version"])
+    assert recovered["version"] != first["version"]

@@ -59,5 +59,4 @@ def test_every_tutorial_that_app_run_accepts_becomes_ready(tmp_path: Path, serve
     left_out = {name: r["interface"]["left_out"] for name, r in results.items() if r["ready"]}
     assert left_out["fileformat.py"]["f"] == (
         "object of type TextIOWrapper (an iterator: encoding it would consume it) at value")
-    assert left_out["intro.py"]["slider"].startswith("object of type slider")
     assert all(reason for reasons in left_out.values() for reason in reasons.values())

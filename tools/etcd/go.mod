@@ -4,6 +4,7 @@
 // published modules of the same release stand for them, with no replace needed here.
 module strata.local/tools/etcd
 
+// go.etcd.io/etcd/server/v3 v3.6.16 declares go 1.26.0: building it needs Go >= 1.26.
 go 1.26.0
 
 require (

@@ -4,6 +4,7 @@
 // kustomize/stage/ directory in the module cache (agentstrata.cluster.kwok_stages).
 module strata.local/tools/kwok
 
+// sigs.k8s.io/kwok v0.8.0 declares go 1.26.0: building it needs Go >= 1.26.
 go 1.26.0
 
 require (

@@ -222,7 +222,8 @@ class TerraformTarget(Target):
         if purge:
             # What an earlier destroy kept is no longer in the state: the target removes it by name.
             removed = target.purge_state(stack, names)
-            return DestroyResult(stack.name, [], removed, notes)
+            destroyed = [name for address, name in state.items() if address in tracked]
+            return DestroyResult(stack.name, [], sorted({*destroyed, *removed}), notes)
         return DestroyResult(stack.name, target.existing_state(names), [], notes)
 
     def status(self, loaded: "LoadedStack") -> StackStatus:

@@ -7,6 +7,9 @@ from typing import Any
 
 #: Kinds, by the provider's name for them (``kubernetes_<kind>``), in the order they are applied.
 KINDS = ("namespace", "persistent_volume_claim", "config_map", "service", "network_policy", "deployment")
+#: The provider's name of a kind -> the API's (what messages call it).
+API_KINDS = {"namespace": "Namespace", "persistent_volume_claim": "PersistentVolumeClaim", "config_map": "ConfigMap",
+             "service": "Service", "network_policy": "NetworkPolicy", "deployment": "Deployment"}
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class Attr:
 
 @dataclass(frozen=True)
 class Block:
-    """A nested block. ``one``: the API holds one object, the provider a list of at most one;
+    """A nested block. ``one``: the API holds one object, the provider's schema a list of at most one;
     ``many``: a list in both; ``single``: one object in both (the provider's ``timeouts``)."""
 
     fields: Mapping[str, "Field"]
@@ -149,16 +149,29 @@ def _with(block: Block, path: Sequence[str], field: Field) -> Block:
     return dataclasses.replace(block, fields={**block.fields, head: inner})
 
 
-_POD = ("spec", "template", "spec")
-_CONTAINER_RESOURCES = (*_POD, "container", "resources")
-#: 2.x: ``replicas`` is a string, limits and requests are maps, and the pod can set its seccomp profile.
+def _changed(block: Block, changes: Mapping[tuple[str, ...], Field]) -> Block:
+    for path, field in changes.items():
+        block = _with(block, path, field)
+    return block
+
+
+_POD_PATH = ("spec", "template", "spec")
+_POD_SECURITY_PATH = (*_POD_PATH, "security_context")
+_CONTAINER_PATH = (*_POD_PATH, "container")
+#: 2.x: ``replicas`` and the uids and gids are strings, limits and requests are maps, and the pod can set its
+#: seccomp profile.
 SCHEMA_2: dict[str, Block] = {
     **SCHEMA_1_13,
-    "deployment": _with(_with(_with(_with(
-        SCHEMA_1_13["deployment"], ("spec", "replicas"), _STRING),
-        (*_CONTAINER_RESOURCES, "limits"), Attr(MAP)),
-        (*_CONTAINER_RESOURCES, "requests"), Attr(MAP)),
-        (*_POD, "security_context", "seccomp_profile"), Block({"type": _STRING})),
+    "deployment": _changed(SCHEMA_1_13["deployment"], {
+        ("spec", "replicas"): _STRING,
+        (*_POD_SECURITY_PATH, "run_as_user"): _STRING,
+        (*_POD_SECURITY_PATH, "run_as_group"): _STRING,
+        (*_POD_SECURITY_PATH, "fs_group"): _STRING,
+        (*_POD_SECURITY_PATH, "seccomp_profile"): Block({"type": _STRING}),
+        (*_CONTAINER_PATH, "security_context", "run_as_user"): _STRING,
+        (*_CONTAINER_PATH, "resources", "limits"): Attr(MAP),
+        (*_CONTAINER_PATH, "resources", "requests"): Attr(MAP),
+    }),
 }
 
 #: Profile -> kind -> what the target writes.
@@ -190,8 +203,9 @@ def _convert(field: Field, value: Any, where: str) -> Any:
     if isinstance(field, Block):
         if field.nesting == "many":
             return [attributes(field, item, f"{where}[{index}]") for index, item in enumerate(value)]
-        converted = attributes(field, value, where)
-        return converted if field.nesting == "single" else [converted]
+        # A block of at most one is written as one object, as the generated bindings write it: Terraform's
+        # JSON syntax takes an object or a list of them for any block.
+        return attributes(field, value, where)
     if field.type == "string":
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise ValueError(f"{where}: {value!r} is not a string")

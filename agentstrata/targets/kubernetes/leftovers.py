@@ -22,12 +22,12 @@ from agentstrata.deploy.synthesized_stack import SynthesizedStack, tracked_addre
 from agentstrata.errors import StrataError
 from agentstrata.schema import dns_label
 from agentstrata.targets.kubernetes.kube_client import api_error, object_path
-from agentstrata.targets.kubernetes.kube_object import KINDS
+from agentstrata.targets.kubernetes.kube_object import API_KINDS, KINDS
 from agentstrata.targets.kubernetes.naming import STACK_LABEL
 
 #: Kinds whose objects hold data: imported, never deleted.
 KEPT_KINDS = ("namespace", "persistent_volume_claim")
-_GONE_TIMEOUT_S = 60.0
+_GONE_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def declared_objects(stack: SynthesizedStack, kind_of: dict[str, str]) -> list[D
     found = []
     for resource_type, kind in kind_of.items():
         for address, block in stack.resources(resource_type).items():
-            metadata = block["metadata"][0]
+            metadata = block["metadata"]
             found.append(Declared(kind, f"{resource_type}.{address}", metadata.get("namespace"), metadata["name"]))
     return found
 
@@ -73,10 +73,15 @@ def find_leftovers(api: httpx.Client, stack_name: str, namespace: str, declared:
     untouched: list[str] = []
     for item in declared:
         if item.kind == "namespace" and item.address not in tracked:
-            labels = _get(api, object_path("namespace", None, item.name))
-            if labels is None:
+            path = object_path("namespace", None, item.name)
+            metadata = _metadata(api, path)
+            if metadata is not None and metadata.get("deletionTimestamp"):
+                # Still being deleted (by a destroy a moment ago): the apply creates it again once it is gone.
+                wait_until_gone(api, path, f"Namespace {item.name}")
                 continue
-            if labels.get(STACK_LABEL) != dns_label(stack_name):
+            if metadata is None:
+                continue
+            if (metadata.get("labels") or {}).get(STACK_LABEL) != dns_label(stack_name):
                 raise StrataError(
                     f"namespace {item.name} exists and this stack did not create it; deploy into it with the "
                     "target's create_namespace: false, or choose another namespace", exit_code=1)
@@ -92,7 +97,7 @@ def find_leftovers(api: httpx.Client, stack_name: str, namespace: str, declared:
                 if mine is not None:
                     imports.append(mine)
                 else:
-                    untouched.append(f"{kind.replace('_', ' ')} {namespace}/{name}")
+                    untouched.append(f"{API_KINDS[kind]} {namespace}/{name}")
             else:
                 deletions.append((kind, namespace, name))
     return Leftovers(imports, deletions, untouched)
@@ -103,14 +108,14 @@ def delete_objects(api: httpx.Client, objects: list[tuple[str, str, str]]) -> No
     for kind, namespace, name in objects:
         response = api.delete(object_path(kind, namespace, name), params={"propagationPolicy": "Background"})
         if response.status_code not in (200, 202, 404):
-            raise api_error(response, f"deleting {kind} {namespace}/{name}")
+            raise api_error(response, f"deleting {API_KINDS[kind]} {namespace}/{name}")
     for kind, namespace, name in objects:
-        wait_until_gone(api, object_path(kind, namespace, name), f"{kind} {namespace}/{name}")
+        wait_until_gone(api, object_path(kind, namespace, name), f"{API_KINDS[kind]} {namespace}/{name}")
 
 
 def wait_until_gone(api: httpx.Client, path: str, what: str) -> None:
     deadline = time.monotonic() + _GONE_TIMEOUT_S
-    while _get(api, path) is not None:
+    while _metadata(api, path) is not None:
         if time.monotonic() > deadline:
             raise StrataError(f"{what} was deleted but still exists after {_GONE_TIMEOUT_S:.0f} s", exit_code=1)
         time.sleep(0.5)
@@ -119,16 +124,16 @@ def wait_until_gone(api: httpx.Client, path: str, what: str) -> None:
 def _labelled(api: httpx.Client, kind: str, namespace: str, stack_name: str) -> list[str]:
     response = api.get(object_path(kind, namespace), params={"labelSelector": f"{STACK_LABEL}={dns_label(stack_name)}"})
     if response.status_code != 200:
-        raise api_error(response, f"listing the {kind.replace('_', ' ')}s of namespace {namespace}")
+        raise api_error(response, f"listing the {API_KINDS[kind]} objects of namespace {namespace}")
     return [item["metadata"]["name"] for item in response.json().get("items", [])]
 
 
-def _get(api: httpx.Client, path: str) -> dict[str, Any] | None:
-    """An object's labels ({} if none), or None when it does not exist."""
+def _metadata(api: httpx.Client, path: str) -> dict[str, Any] | None:
+    """An object's metadata, or None when it does not exist."""
     response = api.get(path)
     if response.status_code == 404:
         return None
     if response.status_code != 200:
         raise api_error(response, f"reading {path}")
-    return response.json()["metadata"].get("labels") or {}
+    return response.json()["metadata"]
 

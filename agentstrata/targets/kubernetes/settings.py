@@ -60,7 +60,7 @@ class KubernetesDeployment(StrictModel):
     )
     create_namespace: bool = Field(
         default=True,
-        description="Create the namespace (with Pod Security labels) and remove it on destroy; false: it exists.",
+        description="Create the namespace, labelled for Pod Security; false: deploy into an existing one.",
     )
     image: str | None = Field(
         default=None,

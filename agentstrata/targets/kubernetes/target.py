@@ -8,6 +8,9 @@ through :mod:`.kube_client`, with the kubeconfig the provider reads.
 
 from __future__ import annotations
 
+import copy
+import json
+from collections import Counter
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -18,10 +21,11 @@ from pydantic import BaseModel, ValidationError
 
 from agentstrata.errors import Diagnostic, SpecError, StrataError
 from agentstrata.loader import shown_path
-from agentstrata.targets.base.results import AgentEndpoint, ExportResult
+from agentstrata.deploy.state_backend import state_file
+from agentstrata.targets.base.results import AgentEndpoint, DestroyResult, ExportResult
 from agentstrata.targets.base.terraform_target import TerraformSession, TerraformTarget
 from agentstrata.targets.kubernetes.checks import RULES, target_checks
-from agentstrata.targets.kubernetes.kube_object import KINDS
+from agentstrata.targets.kubernetes.kube_object import API_KINDS, KINDS
 from agentstrata.targets.kubernetes.naming import CONTAINER, object_name, selector
 from agentstrata.targets.kubernetes.profiles import PROFILES, ProviderProfile
 from agentstrata.targets.kubernetes.settings import (
@@ -35,6 +39,7 @@ from agentstrata.targets.kubernetes.toolchain import KUBERNETES_PROVIDER
 
 if TYPE_CHECKING:
     import httpx
+    from rich.console import Console
 
     from agentstrata.constructs.agent_stack import AgentStack
     from agentstrata.deploy.layout import Layout
@@ -46,6 +51,8 @@ if TYPE_CHECKING:
 #: Read at the CLI edge (and by main.py for `cdktf synth`) into the ``image`` and ``kubeconfig`` props.
 IMAGE_ENV = "STRATA_KUBERNETES_IMAGE"
 KUBECONFIG_ENV = "KUBECONFIG"
+#: The image a destroy synthesizes with when the state records no Deployment (nothing runs it then).
+NO_IMAGE_RECORDED = "no-deployment-recorded"
 _DEFAULTS = KubernetesDeployment()
 _PACKAGE = str(Path(__file__).resolve().parents[2]) + os.sep
 _API_TIMEOUT_S = 10.0
@@ -55,7 +62,8 @@ class KubernetesTarget(TerraformTarget):
     """Deploys agents to a Kubernetes cluster through hashicorp/kubernetes (lean resource classes).
 
     :param namespace: where the agents run (a DNS label).
-    :param create_namespace: create it, labelled for Pod Security, and remove it on destroy; false: it exists.
+    :param create_namespace: create it, labelled for Pod Security (destroy removes it, unless it holds the claims
+        destroy keeps); false: it exists already.
     :param image: the runtime image in your registry; a deploy or export needs it.
     :param provider_profile: ``"1.13"`` (the provider `strata setup` builds; enforces Pod Security "baseline",
         warns about "restricted") or ``"2"`` (2.38.0 from a registry; seccomp RuntimeDefault, enforces
@@ -84,6 +92,8 @@ class KubernetesTarget(TerraformTarget):
     runs_as: ClassVar[str] = "deployment"
     log_hint: ClassVar[str] = "each agent's pods: `kubectl -n <namespace> describe deployment <name>`, `strata logs`"
     providers: ClassVar[tuple[MirroredProvider, ...]] = (KUBERNETES_PROVIDER,)
+    #: Whether preparing the machine asks the API server (a deploy or destroy does; `strata setup` does not).
+    check_cluster: bool = True
 
     def __init__(
         self,
@@ -151,6 +161,16 @@ class KubernetesTarget(TerraformTarget):
                 "`strata setup` builds it locally as strata-runtime:<hash>, to push there"))])
         return self.image
 
+    def destroy(self, loaded: "LoadedStack", console: "Console", *, purge: bool) -> DestroyResult:
+        """As every Terraform target's. Removing pods needs no image: without one, the stack is synthesized with
+        the image its state records (or, with no Deployment recorded, a name saying so)."""
+        if self.image is not None:
+            return super().destroy(loaded, console, purge=purge)
+        recorded = deployed_image(state_file(loaded.root, f"{loaded.stack.name}-{self.name}"))
+        with_image = copy.copy(self)
+        with_image.image = recorded or NO_IMAGE_RECORDED
+        return super(KubernetesTarget, with_image).destroy(loaded, console, purge=purge)
+
     # -- checks and resources -------------------------------------------------------------------------
 
     def checks(self, loaded: "LoadedStack") -> list[Diagnostic]:
@@ -171,9 +191,7 @@ class KubernetesTarget(TerraformTarget):
         if problems:
             raise SpecError(problems)
         written = export_manifests(loaded, self, out)
-        kinds: dict[str, int] = {}
-        for obj in written.files.values():
-            kinds[obj.manifest["kind"]] = kinds.get(obj.manifest["kind"], 0) + 1
+        kinds = Counter(obj.manifest["kind"] for obj in written.files.values())
         counts = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
         return ExportResult([written.folder], [
             f"wrote {shown_path(written.folder)}/ ({len(written.files)} manifests: {counts})",
@@ -188,12 +206,21 @@ class KubernetesTarget(TerraformTarget):
 
         return read_kubeconfig(self.kubeconfig, self.context).client(timeout)
 
+    @classmethod
+    def setup_toolchain(cls, console: "Console") -> None:
+        """OpenTofu, the provider and the cdktf CLI: `strata setup` needs no cluster."""
+        target = cls.from_settings(cls.settings_model())
+        target.check_cluster = False
+        target._prepare(console, teardown=False)
+
     def prepare_machine(self, layout: "Layout", runner: "StepRunner", *, teardown: bool) -> dict[str, Any]:
         """The cluster must answer before anything is synthesized or applied (the provider is built with tofu)."""
         import httpx
 
         from agentstrata.targets.kubernetes.kube_client import api_error
 
+        if not self.check_cluster:
+            return {}
         hint = (f"check the kubeconfig ({self.kubeconfig}) and that its cluster is up: `strata cluster up` starts a "
                 "local one and writes .strata/cluster/kubeconfig; point KUBECONFIG at it")
         with runner.step("Kubernetes API", "kubernetes-api", hint) as step:
@@ -219,7 +246,7 @@ class KubernetesTarget(TerraformTarget):
         notes = []
         if found.deletions:
             notes.append("removed what an interrupted run created but never recorded: "
-                         + ", ".join(f"{kind.replace('_', ' ')} {name}" for kind, _, name in found.deletions))
+                         + ", ".join(f"{API_KINDS[kind]} {name}" for kind, _, name in found.deletions))
         if found.imports:
             # Kept by a destroy, or made by a killed apply: they hold data, so Terraform takes them back.
             step = Step("state import", session.layout.logs / "state-import.log",
@@ -228,7 +255,7 @@ class KubernetesTarget(TerraformTarget):
             for item in found.imports:
                 session.tofu(step, stack, ["import", "-input=false"], [item.address, item.import_id])
             notes.append("took back into the Terraform state: " + ", ".join(
-                f"{item.kind.replace('_', ' ')} {item.import_id}" for item in found.imports))
+                f"{API_KINDS[item.kind]} {item.import_id}" for item in found.imports))
         if found.untouched:
             notes.append("left in place (the stack no longer declares them; remove them once their data is "
                          "saved): " + ", ".join(found.untouched))
@@ -238,12 +265,12 @@ class KubernetesTarget(TerraformTarget):
         """The claims the stack creates, and its namespace when it holds them."""
         claims = stack.resources(self.profile.resource_type("persistent_volume_claim"))
         kept = {f"{self.profile.resource_type('persistent_volume_claim')}.{address}":
-                f"persistentvolumeclaim {block['metadata'][0]['namespace']}/{block['metadata'][0]['name']}"
+                f"PersistentVolumeClaim {block['metadata']['namespace']}/{block['metadata']['name']}"
                 for address, block in claims.items()}
         namespaces = stack.resources(self.profile.resource_type("namespace"))
         if kept:
             kept.update({f"{self.profile.resource_type('namespace')}.{address}":
-                         f"namespace {block['metadata'][0]['name']}" for address, block in namespaces.items()})
+                         f"Namespace {block['metadata']['name']}" for address, block in namespaces.items()})
         return kept
 
     def existing_state(self, names: list[str]) -> list[str]:
@@ -254,20 +281,17 @@ class KubernetesTarget(TerraformTarget):
 
     def purge_state(self, stack: "SynthesizedStack", names: list[str]) -> list[str]:
         """Delete what an earlier destroy kept (claims first, then their namespace), waiting until it is gone."""
-        from agentstrata.deploy.synthesized_stack import tracked_addresses
         from agentstrata.targets.kubernetes.kube_client import api_error, object_path
         from agentstrata.targets.kubernetes.leftovers import wait_until_gone
 
-        kept = self.state_addresses(stack)
-        tracked = {kept[address] for address in tracked_addresses(stack.state_path) if address in kept}
         removed = []
         with self.api() as api:
-            for name in sorted(names, key=lambda n: n.startswith("namespace")):
+            for name in sorted(names, key=lambda n: n.startswith("Namespace ")):
                 path = object_path(*_kept_object(name))
                 response = api.delete(path)
                 if response.status_code not in (200, 202, 404):
                     raise api_error(response, f"deleting {name}")
-                if response.status_code != 404 or name in tracked:
+                if response.status_code != 404:
                     removed.append(name)
                 wait_until_gone(api, path, name)
         return removed
@@ -342,11 +366,25 @@ class KubernetesTarget(TerraformTarget):
                     yield line + "\n"
 
 
+def deployed_image(state_path: Path) -> str | None:
+    """The image of the first Deployment a Terraform state records, if any."""
+    try:
+        state = json.loads(state_path.read_text() or "{}")
+    except (OSError, ValueError):
+        return None
+    for resource in state.get("resources", []):
+        if resource.get("type", "").startswith("kubernetes_deployment"):
+            for instance in resource.get("instances", []):
+                pod = instance["attributes"]["spec"][0]["template"][0]["spec"][0]
+                return pod["container"][0]["image"]
+    return None
+
+
 def _kept_object(name: str) -> tuple[str, str | None, str]:
-    """``persistentvolumeclaim ns/x`` or ``namespace x`` (as :meth:`KubernetesTarget.state_addresses` names them)
+    """``PersistentVolumeClaim ns/x`` or ``Namespace x`` (as :meth:`KubernetesTarget.state_addresses` names them)
     -> (kind, namespace, name)."""
     kind, _, where = name.partition(" ")
-    if kind == "namespace":
+    if kind == "Namespace":
         return "namespace", None, where
     namespace, _, claim = where.partition("/")
     return "persistent_volume_claim", namespace, claim
@@ -360,6 +398,8 @@ def _props_error(exc: ValidationError) -> StrataError:
         if error["type"] == "string_pattern_mismatch" and error["ctx"]["pattern"] == DNS_LABEL_PATTERN:
             message = (f"{error['input']!r} is not a DNS label (lower-case letters, digits and '-', starting and "
                        "ending with a letter or digit)")
+        elif error["type"] == "value_error":
+            message = str(error["ctx"]["error"])
         else:
             message = error["msg"] + (f" (got {error['input']!r})" if "input" in error else "")
         messages.append((where, message))
