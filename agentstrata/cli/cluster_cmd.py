@@ -68,9 +68,10 @@ def down_command(
     from agentstrata.deploy.layout import checkout_layout
 
     paths = cluster_paths(Path.cwd())
+    existed = paths.base.is_dir()
     was_up = down(paths, checkout_layout(), purge=purge)
     err.print("cluster is down" if was_up else "cluster is not up", markup=False)
-    if purge:
+    if purge and existed:
         err.print(f"deleted {paths.base}", markup=False, highlight=False)
 
 

@@ -78,6 +78,8 @@ def up(paths: ClusterPaths, layout: Layout, runner: StepRunner, timeout: float =
 
 def down(paths: ClusterPaths, layout: Layout, purge: bool = False) -> bool:
     """Stop every component (and any our binaries left for this cluster); True if one was running."""
+    if not paths.base.is_dir():
+        return False
     with _locked(paths):
         state = read_state(paths)
         found = strays({c.name: layout.tools_bin / c.name for c in COMPONENTS}, paths.base)
@@ -122,7 +124,8 @@ def _cluster_problem(api: httpx.Client, state: ClusterState, ca: ssl.SSLContext)
     return None
 
 
-def _wait(problem: Callable[[], str | None], component: Component | None, state: ClusterState, paths: ClusterPaths, deadline: float) -> None:
+def _wait(problem: Callable[[], str | None], component: Component | None, state: ClusterState,
+          paths: ClusterPaths, deadline: float) -> None:
     """Until ``problem()`` is None; fail at once when a component exits, or at the deadline."""
     while True:
         for name, ref in state.processes.items():

@@ -29,7 +29,10 @@ def ensure_fake_node(api: httpx.Client) -> None:
         },
         "status": {"capacity": _CAPACITY, "allocatable": _CAPACITY},
     }
-    response = api.post("/api/v1/nodes", json=node)
+    try:
+        response = api.post("/api/v1/nodes", json=node)
+    except httpx.HTTPError as exc:
+        raise StrataError(f"could not create the fake Node {NODE_NAME}: {type(exc).__name__}: {exc}") from None
     if response.status_code not in (201, 409):  # 409: it is there already
         raise StrataError(f"could not create the fake Node {NODE_NAME}: HTTP {response.status_code} {response.text}")
 

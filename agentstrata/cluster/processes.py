@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import psutil
 
-from agentstrata.targets.local.state import ProcessRef
+from agentstrata.process_ref import ProcessRef
 
 _STOP_GRACE_SECONDS = 10.0
+_POLL_SECONDS = 0.05
 
 
 def start_detached(argv: list[str], log: Path, cwd: Path, env: dict[str, str]) -> ProcessRef:
@@ -30,20 +32,23 @@ def start_detached(argv: list[str], log: Path, cwd: Path, env: dict[str, str]) -
 
 def stop(refs: list[ProcessRef]) -> None:
     """SIGTERM to every one, then SIGKILL to what is left after the grace period; wait for all."""
-    processes = []
-    for ref in refs:
-        if ref.alive():
-            try:
-                processes.append(psutil.Process(ref.pid))
-            except psutil.Error:
-                continue
-    for process in processes:
-        _signal(process, signal.SIGTERM)
+    running = [ref for ref in refs if ref.alive()]
+    for ref in running:
+        _signal(ref.pid, signal.SIGTERM)
     # etcd holds its ports until it has exited: the wait also makes a following `up` safe.
-    _, left = psutil.wait_procs(processes, timeout=_STOP_GRACE_SECONDS)
-    for process in left:
-        _signal(process, signal.SIGKILL)
-    psutil.wait_procs(left, timeout=_STOP_GRACE_SECONDS)
+    left = _wait_exited(running, _STOP_GRACE_SECONDS)
+    for ref in left:
+        _signal(ref.pid, signal.SIGKILL)
+    _wait_exited(left, _STOP_GRACE_SECONDS)
+
+
+def _wait_exited(refs: list[ProcessRef], timeout: float) -> list[ProcessRef]:
+    """Those still running after ``timeout``. An exited process counts even before its parent
+    reaps it (ours are orphans: init reaps them when it gets to it)."""
+    deadline = time.monotonic() + timeout
+    while (left := [ref for ref in refs if ref.alive()]) and time.monotonic() < deadline:
+        time.sleep(_POLL_SECONDS)
+    return left
 
 
 def strays(binaries: dict[str, Path], base: Path) -> list[tuple[str, ProcessRef]]:
@@ -61,8 +66,8 @@ def strays(binaries: dict[str, Path], base: Path) -> list[tuple[str, ProcessRef]
     return found
 
 
-def _signal(process: psutil.Process, signum: int) -> None:
+def _signal(pid: int, signum: int) -> None:
     try:
-        process.send_signal(signum)
-    except psutil.NoSuchProcess:
+        os.kill(pid, signum)
+    except ProcessLookupError:
         return

@@ -13,7 +13,7 @@ import socket
 from dataclasses import dataclass, field
 
 from agentstrata.cluster.paths import ClusterPaths
-from agentstrata.targets.local.state import ProcessRef
+from agentstrata.process_ref import ProcessRef
 
 
 @dataclass

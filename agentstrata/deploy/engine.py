@@ -18,6 +18,7 @@ import time
 from agentstrata.deploy.layout import Layout
 from agentstrata.deploy.steps import Step, StepRunner
 from agentstrata.errors import StrataError
+from agentstrata.private_log import open_private_log
 
 _DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 _START_TIMEOUT_S = 60.0
@@ -85,7 +86,7 @@ def _start_dockerd(layout: Layout, step: Step) -> str:
         # Only this attempt's part of the log tells why this attempt failed.
         offset = log_path.stat().st_size if log_path.exists() else 0
         step.log(f"$ dockerd {' '.join(flags)}    (log: {log_path})")
-        with log_path.open("ab") as log:
+        with open_private_log(log_path) as log:
             proc = subprocess.Popen(
                 ["dockerd", *flags],
                 stdin=subprocess.DEVNULL,

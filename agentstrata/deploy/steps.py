@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from agentstrata.errors import StrataError
+from agentstrata.private_log import open_private_log
 
 #: How much of a failed command's output the error message repeats.
 _TAIL_LINES = 15
@@ -103,7 +104,9 @@ class StepRunner:
         """Run the body as a step; set ``step.outcome`` (e.g. "cached") to show it on the ✓ line."""
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.logs_dir / f"{log_name}.log"
-        log_path.write_text(f"# {title}: {time.strftime('%Y-%m-%d %H:%M:%S')}\n", encoding="utf-8")
+        log_path.unlink(missing_ok=True)
+        with open_private_log(log_path) as log:
+            log.write(f"# {title}: {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
         start = time.monotonic()
         progress = Progress(
             SpinnerColumn(),

@@ -15,7 +15,8 @@ from agentstrata.cluster.certificates import Certificates
 from agentstrata.cluster.tokens import read_admin_token
 from agentstrata.deploy.layout import Layout, checkout_layout
 from agentstrata.deploy.steps import StepRunner
-from agentstrata.deploy.toolchain import PROVIDERS, TOFU, build_go_tool, find_go, write_mirror, write_tofurc
+from agentstrata.deploy.toolchain import TOFU, build_go_tool, find_go, write_mirror, write_tofurc
+from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 from agentstrata.errors import StrataError
 from agentstrata.targets.kubernetes.toolchain import KUBERNETES_PROVIDER
 
@@ -37,7 +38,7 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     layout.tools_bin.parent.mkdir(parents=True)
     layout.tools_bin.symlink_to(checkout.tools_bin)
     write_mirror(layout, [KUBERNETES_PROVIDER])
-    write_tofurc(layout, [*PROVIDERS, KUBERNETES_PROVIDER])
+    write_tofurc(layout, [DOCKER_PROVIDER, KUBERNETES_PROVIDER])
     return layout
 
 

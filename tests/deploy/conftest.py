@@ -14,6 +14,7 @@ from agentstrata.deploy.layout import Layout, checkout_layout
 from agentstrata.deploy.steps import StepRunner
 from agentstrata.deploy.toolchain import Toolchain, build_toolchain
 from agentstrata.errors import StrataError
+from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +32,7 @@ def toolchain(layout: Layout, runner: StepRunner) -> Toolchain:
     """tofu and the provider mirror built from source (minutes when cold, instant when cached)."""
     if shutil.which("go") is None and not os.path.exists("/usr/local/go/bin/go"):
         pytest.skip("Go is not installed: cannot build OpenTofu and the providers")
-    return build_toolchain(layout, runner)
+    return build_toolchain(layout, runner, (DOCKER_PROVIDER,))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from agentstrata.deploy.cdktf_cli import cdktf_env, cdktf_flags, ensure_cdktf_cli
-from agentstrata.deploy.toolchain import DOCKER_PROVIDER, Toolchain
+from agentstrata.deploy.toolchain import Toolchain
+from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 
 
 def test_the_env_puts_our_tofu_first_and_turns_phoning_home_off(layout, tmp_path):

@@ -36,6 +36,7 @@ from agentstrata.deploy.state_lock import lock_holder
 from agentstrata.deploy.steps import StepRunner
 from agentstrata.deploy.toolchain import Toolchain, ensure_toolchain
 from agentstrata.errors import StrataError
+from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 
 ROOT = Path(__file__).resolve().parents[2]
 STRATA = str(Path(sys.executable).parent / "strata")
@@ -164,7 +165,7 @@ def _kill_tree(pid: int) -> None:
 
 def _interrupt_mid_apply(deployment: Deployment) -> None:
     """Start a deploy and kill it, with its cdktf and tofu, once tofu is creating the agents' containers."""
-    log = deployment.layout.logs / "deploy.log"
+    log = deployment.layout.logs / f"deploy-{STACK_ID}.log"
     output = deployment.project.parent / "interrupted-deploy.err"
     started = time.time()
     with output.open("w") as stderr:
@@ -193,9 +194,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     except StrataError as exc:
         pytest.skip(f"no Docker engine can be started: {exc.message}")
     # Builds what the copy needs (base image, wheelhouse, build context); cached after the first run.
-    setup = subprocess.run([STRATA, "setup"], cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    setup = subprocess.run([STRATA, "setup", "--target", "docker"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=3600)
     assert setup.returncode == 0, setup.stderr
-    toolchain = ensure_toolchain(layout, runner)
+    toolchain = ensure_toolchain(layout, runner, (DOCKER_PROVIDER,))
     base = tmp_path_factory.mktemp("e2e")
     ports = dict(zip(AGENTS, _free_ports(len(AGENTS))))
     project, kb = base / "project", base / "kb"
@@ -262,6 +264,34 @@ def test_a_kb_log_entry_reaches_the_concierge(deployment: Deployment) -> None:
 def _changes(plan_json: dict) -> list[tuple[str, list[str]]]:
     return [(c["address"], c["change"]["actions"]) for c in plan_json.get("resource_changes", [])
             if c["change"]["actions"] not in (["no-op"], ["read"])]
+
+
+def _health_of(deployment: Deployment, agent: str) -> dict:
+    return httpx.get(f"{deployment.url(agent)}/health", timeout=10).json()
+
+
+def test_an_unreadable_kb_degrades_the_agents_then_they_recover_without_a_restart(deployment: Deployment) -> None:
+    name = container("kb_base")
+    restarts = _docker("inspect", "--format", "{{.RestartCount}} {{.State.StartedAt}}", name)
+    mode = deployment.kb.stat().st_mode
+    deployment.kb.chmod(0)  # the agents run as uid 10001 without capabilities: they cannot read it now
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while _health_of(deployment, "kb_base")["status"] != "degraded":
+            assert time.monotonic() < deadline, f"kb_base never reported degraded: {_health_of(deployment, 'kb_base')}"
+            time.sleep(1)
+        health = _health_of(deployment, "kb_base")
+        assert health["problems"], health
+        with httpx.Client(timeout=10) as client:
+            assert {a: client.get(f"{deployment.url(a)}/ready").status_code for a in AGENTS} == {a: 200 for a in AGENTS}
+    finally:
+        deployment.kb.chmod(mode)
+    deadline = time.monotonic() + WAIT_S
+    while _health_of(deployment, "kb_base")["status"] != "ok":
+        assert time.monotonic() < deadline, f"kb_base did not recover: {_health_of(deployment, 'kb_base')}"
+        time.sleep(1)
+    assert _docker("inspect", "--format", "{{.RestartCount}} {{.State.StartedAt}}", name) == restarts
+    assert {a: _health(container(a)) for a in AGENTS} == {a: "healthy" for a in AGENTS}
 
 
 def test_one_notebook_edit_changes_one_agent_image_and_container_only(deployment: Deployment) -> None:

@@ -68,3 +68,12 @@ def test_each_step_starts_a_fresh_log(tmp_path):
             step.run([sys.executable, "-c", f"print({text!r})"])
     log = (tmp_path / "logs" / "echo.log").read_text()
     assert "second" in log and "first" not in log
+
+
+def test_step_logs_are_readable_by_their_owner_only(tmp_path):
+    runner, _ = _runner(tmp_path)
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "hello.log").write_text("an older, world-readable log\n")
+    with runner.step("say hello", "hello", hint="none") as step:
+        step.run([sys.executable, "-c", "print('secret-ish output')"])
+    assert (tmp_path / "logs" / "hello.log").stat().st_mode & 0o777 == 0o600

@@ -13,7 +13,8 @@ import uuid
 from rich.console import Console
 
 from agentstrata.deploy.steps import StepRunner
-from agentstrata.deploy.toolchain import DOCKER_PROVIDER, TOFU, build_toolchain, registry_reachable
+from agentstrata.deploy.toolchain import TOFU, build_toolchain, registry_reachable
+from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 
 
 def _config(network: str) -> dict:
@@ -71,7 +72,7 @@ def test_a_second_run_builds_nothing(layout, toolchain, tmp_path):
     before = [path.stat().st_mtime_ns for path in binaries]
     screen = io.StringIO()
     started = time.monotonic()
-    build_toolchain(layout, StepRunner(tmp_path / "logs", console=Console(file=screen, width=200)))
+    build_toolchain(layout, StepRunner(tmp_path / "logs", console=Console(file=screen, width=200)), (DOCKER_PROVIDER,))
     assert time.monotonic() - started < 15
     assert [path.stat().st_mtime_ns for path in binaries] == before
     assert f"build {TOFU.name} (cached" in screen.getvalue()

@@ -153,7 +153,7 @@ class TerraformTarget(Target):
         Here: ``GET /ready`` at its URL (a target whose URLs the deploying machine cannot reach overrides it)."""
         from agentstrata.deploy.readiness import wait_until_ready
 
-        with session.runner.step("agents ready", "ready", self.log_hint) as step:
+        with session.runner.step("agents ready", f"ready-{session.loaded.stack.name}-{self.name}", self.log_hint) as step:
             states = wait_until_ready(
                 {a.name: a.url for a in agents}, timeout,
                 on_progress=lambda states, waited: step.detail(_ready_line(states)),
@@ -190,7 +190,7 @@ class TerraformTarget(Target):
         session, target = self._start(loaded, console, teardown=False)
         stack = target._synth(session)
         notes = target._recover(session, stack)
-        with session.runner.step(f"cdktf deploy {stack.name}", "deploy", _cdktf_hint("deploy")) as step:
+        with session.runner.step(f"cdktf deploy {stack.name}", f"deploy-{stack.name}", _cdktf_hint("deploy")) as step:
             run_cdktf(step, [session.cdktf, "deploy", stack.name, *CDKTF_FLAGS, *session.flags()],
                       cwd=session.root, env=session.env(), timeout=APPLY_TIMEOUT_S, resume_hint=_RESUME)
             step.outcome = f"log in {_shown(step.log_path)}"
@@ -213,9 +213,9 @@ class TerraformTarget(Target):
         if not purge:
             addresses = [address for address in state if address in tracked]
             if addresses:
-                with session.runner.step("keep agents' state", "destroy-keep-state", _cdktf_hint("state rm")) as step:
+                with session.runner.step("keep agents' state", f"destroy-keep-state-{stack.name}", _cdktf_hint("state rm")) as step:
                     session.tofu(step, stack, ["state", "rm"], addresses)
-        with session.runner.step(f"cdktf destroy {stack.name}", "destroy", _cdktf_hint("destroy")) as step:
+        with session.runner.step(f"cdktf destroy {stack.name}", f"destroy-{stack.name}", _cdktf_hint("destroy")) as step:
             run_cdktf(step, [session.cdktf, "destroy", stack.name, *CDKTF_FLAGS, *session.flags()],
                       cwd=session.root, env=session.env(), timeout=APPLY_TIMEOUT_S, resume_hint=_RESUME)
         names = sorted(state.values())
@@ -253,12 +253,12 @@ class TerraformTarget(Target):
         from agentstrata.deploy.cdktf_cli import ensure_cdktf_cli
         from agentstrata.deploy.layout import checkout_layout
         from agentstrata.deploy.steps import StepRunner
-        from agentstrata.deploy.toolchain import PROVIDERS, ensure_toolchain
+        from agentstrata.deploy.toolchain import ensure_toolchain
 
         layout = checkout_layout()
         runner = StepRunner(layout.logs, console=console)
         props = self.prepare_machine(layout, runner, teardown=teardown)
-        toolchain = ensure_toolchain(layout, runner, (*PROVIDERS, *self.providers))
+        toolchain = ensure_toolchain(layout, runner, self.providers)
         cdktf = ensure_cdktf_cli(layout, runner)
         return layout, runner, toolchain, cdktf, props
 
@@ -281,7 +281,7 @@ class TerraformTarget(Target):
         from agentstrata.deploy.synthesized_stack import SYNTH_DIR, SynthesizedStack
 
         hint = "fix what the message says in the stack file, then re-run (`strata validate` checks it alone)"
-        with session.runner.step("synth", "synth", hint) as step:
+        with session.runner.step("synth", f"synth-{session.loaded.stack.name}-{self.name}", hint) as step:
             result = synth_target(session.loaded.path, self, session.root / SYNTH_DIR)
             for warning in result.warnings:
                 step.log(warning.format())
@@ -295,7 +295,7 @@ class TerraformTarget(Target):
 
         notes = []
         hint = "the state lock belongs to a running tofu; wait for it, or stop it as the message says"
-        with session.runner.step("state check", "state-check", hint) as step:
+        with session.runner.step("state check", f"state-check-{stack.name}", hint) as step:
             stale = clear_stale_lock(stack.state_path)
             if stale is not None:
                 notes.append(f"removed the stale lock record of a killed run ({stale.get('Operation', 'operation')} "
@@ -310,7 +310,7 @@ class TerraformTarget(Target):
 
     def _endpoints(self, session: TerraformSession, stack: "SynthesizedStack") -> list[AgentEndpoint]:
         """Each agent's URL from ``tofu output -json`` (outputs ``<agent>_url``)."""
-        with session.runner.step("outputs", "outputs", _cdktf_hint("output")) as step:
+        with session.runner.step("outputs", f"outputs-{stack.name}", _cdktf_hint("output")) as step:
             outputs = json.loads(session.tofu(step, stack, ["output", "-json"]))
         agents = []
         for agent in sorted(session.loaded.stack.agent_specs, key=lambda a: (a.layer, a.name)):

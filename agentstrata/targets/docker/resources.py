@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from agentstrata.constructs.agent_stack import AgentStack
     from agentstrata.targets.docker.target import DockerTarget
 
-#: The provider version the project's mirror serves (agentstrata.deploy.toolchain.DOCKER_PROVIDER, kept in
+#: The provider version the project's mirror serves (agentstrata.targets.docker.toolchain.DOCKER_PROVIDER, kept in
 #: step by a test): the bindings are generated for 3.6.2, whose attributes 4.6.0 still takes as they are.
 PROVIDER_VERSION = "4.6.0"
 

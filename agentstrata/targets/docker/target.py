@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
+from agentstrata.deploy.toolchain import MirroredProvider
 from agentstrata.errors import Diagnostic, SpecError, StrataError
 from agentstrata.targets.base.results import ExportResult
 from agentstrata.targets.base.terraform_target import TerraformSession, TerraformTarget
@@ -24,6 +25,7 @@ from agentstrata.targets.docker.environment import TARGET_ENV
 from agentstrata.targets.docker.limits import CPU_PERIOD_US, MIN_MEMORY_MIB, memory_mib
 from agentstrata.targets.docker.naming import MAX_CONTAINER_NAME, container_name, volume_name
 from agentstrata.targets.docker.settings import DockerDeployment
+from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 from agentstrata.wire import KB_ROOT_ENV
 
 if TYPE_CHECKING:
@@ -75,6 +77,7 @@ class DockerTarget(TerraformTarget):
     exports: ClassVar[dict[str, str]] = {"compose": "a docker-compose file with the same containers"}
     environment_props: ClassVar[dict[str, str]] = {BASE_IMAGE_ENV: "base_image", KB_ROOT_ENV: "workspace_path"}
     resources_module: ClassVar[str] = "agentstrata.targets.docker.resources"
+    providers: ClassVar[tuple[MirroredProvider, ...]] = (DOCKER_PROVIDER,)
     runs_as: ClassVar[str] = "container"
     log_hint: ClassVar[str] = "each agent's log: `docker logs <container>`"
 

@@ -9,9 +9,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import BinaryIO
 
 from agentstrata.loader import LoadedStack
+from agentstrata.private_log import open_private_log
 from agentstrata.schema import AgentSpec
 from agentstrata.wire import KB_ROOT_ENV, STATE_DIR_ENV, serve_args
 
@@ -31,13 +31,6 @@ def agent_environment(agent: AgentSpec, workspace: Path) -> dict[str, str]:
     env.update(agent.env)
     env["PYTHONUNBUFFERED"] = "1"
     return env
-
-
-def open_private_log(log_file: Path) -> BinaryIO:
-    """``log_file`` for appending, readable by its owner only (0600, even if it existed before)."""
-    descriptor = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    os.fchmod(descriptor, 0o600)
-    return os.fdopen(descriptor, "ab")
 
 
 def spawn_agent(loaded: LoadedStack, agent: AgentSpec, log_file: Path, workspace: Path) -> subprocess.Popen[bytes]:

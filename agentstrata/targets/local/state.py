@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
+from agentstrata.process_ref import ProcessRef
+
 
 
 @dataclass(frozen=True)
@@ -38,24 +39,6 @@ class LocalPaths:
 
     def log_file(self, agent: str) -> Path:
         return self.base / "logs" / f"{agent}.log"
-
-
-@dataclass
-class ProcessRef:
-    pid: int
-    started: float
-
-    def alive(self) -> bool:
-        """True if this very process still runs (same pid *and* start time) and is not a zombie."""
-        try:
-            process = psutil.Process(self.pid)
-            return abs(process.create_time() - self.started) < 0.5 and process.status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            return False
-
-    @classmethod
-    def of(cls, pid: int) -> "ProcessRef":
-        return cls(pid, psutil.Process(pid).create_time())
 
 
 @dataclass

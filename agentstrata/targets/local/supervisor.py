@@ -24,7 +24,8 @@ import httpx
 from agentstrata.loader import LoadedStack
 from agentstrata.targets.local.launcher import spawn_agent
 from agentstrata.targets.local.probe import probe_ready
-from agentstrata.targets.local.state import AgentState, LocalPaths, ProcessRef, StackState, write_state
+from agentstrata.process_ref import ProcessRef
+from agentstrata.targets.local.state import AgentState, LocalPaths, StackState, write_state
 from agentstrata.schema import AgentSpec
 from agentstrata.targets.base.start_order import upstreams
 from agentstrata.wire import local_url

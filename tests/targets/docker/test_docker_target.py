@@ -178,7 +178,7 @@ def test_state_lives_in_the_project_at_a_path_relative_to_the_stack_directory(kb
 
 
 def test_the_provider_version_is_the_one_the_toolchain_mirrors(kb_conduit):  # noqa: ANN001
-    from agentstrata.deploy.toolchain import DOCKER_PROVIDER
+    from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 
     assert PROVIDER_VERSION == DOCKER_PROVIDER.version
     assert kb_conduit()["terraform"]["required_providers"]["docker"] == {
