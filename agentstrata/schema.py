@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -162,7 +163,8 @@ class AgentSpec(StrictModel):
         default=None,
         ge=1024,
         le=65535,
-        description="Port the agent serves on. Unset: the stack assigns the next free port from 2718.",
+        description="Port the agent serves on. Unset: the stack assigns the next free port from 2718 "
+        "(the docker target then publishes it on a host port free on the engine).",
     )
     resources: Resources = Field(default_factory=Resources)
     env: dict[Annotated[str, Field(pattern=ENV_VAR_PATTERN)], str] = Field(
@@ -171,6 +173,19 @@ class AgentSpec(StrictModel):
     edit: bool = Field(
         default=False, description="Serve the marimo UI in edit mode (token-protected) instead of app mode."
     )
+    workspace: Literal["read"] | None = Field(
+        default=None,
+        description="'read': the agent reads the KB Conduit workspace (file:${KB_CONDUIT_ROOT}..., "
+        "env:KB_CONDUIT_ROOT): targets mount it read-only and set KB_CONDUIT_ROOT for this agent only. "
+        "Unset: the agent gets no workspace.",
+    )
+    #: False once the stack assigned the port: the file left it to Strata (see :attr:`port_fixed`).
+    _port_fixed: bool = PrivateAttr(default=True)
+
+    @property
+    def port_fixed(self) -> bool:
+        """Whether the file (or the code composing the stack) set the port, rather than the stack assigning it."""
+        return self._port_fixed
 
     @property
     def dns_name(self) -> str:
@@ -246,6 +261,7 @@ class StackSpec(StrictModel):
                 while candidate in taken:
                     candidate += 1
                 agent.port = candidate
+                agent._port_fixed = False
                 taken.add(candidate)
         return self
 

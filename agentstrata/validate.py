@@ -17,7 +17,8 @@ from agentstrata.loader import LoadedAgent, LoadedSpec, LoadedStack
 from agentstrata.schema import AgentSpec
 from agentstrata.targets.base.start_order import upstreams
 from agentstrata.transforms import TransformError, check_transform, resolve_transform
-from agentstrata.wire import RESERVED_ENV, UPSTREAM_ENV_FORM, is_upstream_env_var, upstream_env_var
+from agentstrata.wire import KB_ROOT_ENV, RESERVED_ENV, UPSTREAM_ENV_FORM, is_upstream_env_var, upstream_env_var
+from agentstrata.workspace import uses_workspace, workspace_inputs
 from agentstrata.yaml_source import Path_
 
 #: Every rule, by code. Codes are stable: a retired rule keeps its code unused.
@@ -46,6 +47,9 @@ RULES: dict[str, str] = {
     "S022": "no name is defined by more than one cell of the notebook",
     "S023": "an agent's env does not redefine a variable of the runtime's wire contract",
     "S024": f"the upstream agents of an agent map to distinct {UPSTREAM_ENV_FORM} variables",
+    "S025": f"an agent with an input that reads the KB workspace (file:${{{KB_ROOT_ENV}}}..., env:{KB_ROOT_ENV}) "
+            "declares 'workspace: read'",
+    "S026": "warning: an agent that declares 'workspace: read' has an input that reads the workspace",
 }
 
 
@@ -146,8 +150,25 @@ def _agent_rules(spec: LoadedSpec, agent: AgentSpec, loc: Path_, agents: dict[st
         findings += _dependencies_exist(spec, agent, loc, agents)
         findings += _input_sources(spec, agent, loc, agents)
     findings += _mappings(spec, agent, loc, agents)
+    findings += _workspace(spec, agent, loc)
     findings += check_implementation(spec, agent, loc)
     return findings
+
+
+def _workspace(spec: LoadedSpec, agent: AgentSpec, loc: Path_) -> Iterator[Diagnostic]:
+    """S025, S026: the workspace is mounted only for the agents that say they read it."""
+    reading = workspace_inputs(agent)
+    if uses_workspace(agent):
+        if not reading:
+            yield spec.diagnostic(loc + ("workspace",), f"agent {agent.name!r} declares 'workspace: read' but no "
+                                  f"input reads the workspace (file:${{{KB_ROOT_ENV}}}/..., env:{KB_ROOT_ENV}); "
+                                  f"remove it unless the notebook reads {KB_ROOT_ENV} itself", "S026",
+                                  severity="warning")
+        return
+    for index, declared in reading:
+        yield spec.diagnostic(loc + ("interface", "inputs", index, "source"), f"input {declared.name!r} reads the KB "
+                              f"workspace ({declared.source}), which agent {agent.name!r} does not declare: add "
+                              "'workspace: read' to the agent", "S025")
 
 
 def _dependencies_exist(

@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from agentstrata.deploy.base_image import BASE_IMAGE
-from agentstrata.deploy.layout import checkout_layout
+from agentstrata.deploy.layout import project_layout
 from agentstrata.deploy.readiness import wait_until_ready
 from agentstrata.targets.docker.compose_tool import find_compose
 
@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     runs = parser.parse_args().runs
     run([STRATA, "setup"], cwd=ROOT)
-    layout = checkout_layout()
+    layout = project_layout()
     with tempfile.TemporaryDirectory(prefix="bench-deploy-") as scratch:
         bench = Bench(Path(scratch), layout.build / "runtime")
         try:
@@ -82,7 +82,7 @@ class Bench:
         self.env = {**os.environ, "KB_CONDUIT_ROOT": str(self.kb), "STRATA_BASE_IMAGE": BASE_IMAGE}
         self.compose = find_compose()
         self.compose_file = self.project / "bench.compose.yaml"
-        self.deploy_log = checkout_layout().logs / f"deploy-{STACK}-docker.log"
+        self.deploy_log = project_layout().logs / f"deploy-{STACK}-docker.log"
 
     def strata(self, *args: str) -> str:
         return run([STRATA, *args], cwd=self.project, env=self.env)

@@ -16,6 +16,7 @@ def define(app: App) -> None:
         layer=0,
         notebook="agents/kb_base.py",
         port=2731,
+        workspace="read",
         inputs={"kb_root": ("kb_directory", "file:${KB_CONDUIT_ROOT}")},
         outputs={"workspace_context": "workspace_context", "session_log": "session_log"},
     )

@@ -45,11 +45,11 @@ def up_command(
     from agentstrata.cluster.control import up
     from agentstrata.cluster.paths import cluster_paths
     from agentstrata.cluster.status import cluster_status
-    from agentstrata.deploy.layout import checkout_layout
+    from agentstrata.deploy.layout import project_layout
     from agentstrata.deploy.steps import StepRunner
 
     started = time.monotonic()
-    layout = checkout_layout()
+    layout = project_layout()
     paths = cluster_paths(Path.cwd())
     up(paths, layout, StepRunner(layout.logs, console=err), timeout)
     report = cluster_status(paths)
@@ -65,11 +65,11 @@ def down_command(
     """Stop every component; the data (etcd), certificates and logs stay unless --purge."""
     from agentstrata.cluster.control import down
     from agentstrata.cluster.paths import cluster_paths
-    from agentstrata.deploy.layout import checkout_layout
+    from agentstrata.deploy.layout import project_layout
 
     paths = cluster_paths(Path.cwd())
     existed = paths.base.is_dir()
-    was_up = down(paths, checkout_layout(), purge=purge)
+    was_up = down(paths, project_layout(), purge=purge)
     err.print("cluster is down" if was_up else "cluster is not up", markup=False)
     if purge and existed:
         err.print(f"deleted {paths.base}", markup=False, highlight=False)

@@ -22,11 +22,13 @@ def stack_file(given: Path | None) -> Path:
         return given
     import yaml
 
+    from agentstrata.yaml_source import load_plain, read_text
+
     found = []
     for path in sorted(STACKS_DIR.glob("*.y*ml")):
         try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            document = load_plain(read_text(path, str(path)))
+        except (SpecError, yaml.YAMLError):
             continue
         if isinstance(document, dict) and "stack" in document:
             found.append(path)

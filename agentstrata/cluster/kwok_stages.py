@@ -36,7 +36,7 @@ def ensure_kwok_stages(layout: Layout, runner: StepRunner, go: Path) -> Path:
             step.outcome = "cached"
             return target
         # `go mod download` prints where the pinned module is, fetching it only if the cache lacks it.
-        done = subprocess.run([go, "mod", "download", "-json", _MODULE], cwd=layout.root / KWOK.module_dir,
+        done = subprocess.run([go, "mod", "download", "-json", _MODULE], cwd=layout.pins / KWOK.module_dir,
                               capture_output=True, text=True, check=False)
         step.log(done.stdout + done.stderr)
         if done.returncode != 0:

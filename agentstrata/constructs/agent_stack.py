@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from cdktf import App, LocalBackend, TerraformBackend, TerraformStack
 from constructs import Construct
@@ -144,6 +144,7 @@ class AgentStack(EscapeHatches, TerraformStack):
         cpu: str | float | None = None,
         env: Mapping[str, str] | None = None,
         edit: bool = False,
+        workspace: Literal["read"] | None = None,
     ) -> MarimoAgent:
         """Add an agent, as a stack file's ``agents`` entry would. Connect it with :meth:`MarimoAgent.consumes`.
 
@@ -159,6 +160,7 @@ class AgentStack(EscapeHatches, TerraformStack):
         :param cpu: CPU limit in cores (``1.5`` or ``"500m"``).
         :param env: extra environment variables for its process.
         :param edit: serve the marimo UI in edit mode instead of app mode.
+        :param workspace: ``"read"`` when it reads the KB workspace (it alone gets the mount).
         """
         site = caller()
         self._composing(site, "add agents")
@@ -185,6 +187,7 @@ class AgentStack(EscapeHatches, TerraformStack):
             "name": name, "layer": layer, "implementation": {"path": str(notebook)},
             "interface": {"inputs": declared_inputs, "outputs": declared_outputs},
             "port": port, "resources": {"memory": memory, "cpu": cpu}, "env": dict(env or {}), "edit": edit,
+            "workspace": workspace,
         }, site, what)
         assert self._composition is not None  # _composing() checked it
         self._composition.add(spec, site)

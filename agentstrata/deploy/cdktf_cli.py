@@ -15,15 +15,20 @@ from agentstrata.errors import StrataError
 
 #: Written after a successful `npm ci`, holding the hash of the lock file it installed.
 _STAMP = ".strata-lock-sha256"
+_NPM_PINS = ("package.json", "package-lock.json")
 
 
 def ensure_cdktf_cli(layout: Layout, runner: StepRunner) -> Path:
-    """``node_modules/.bin/cdktf``, installed with ``npm ci`` unless the lock file is unchanged."""
+    """The cdktf CLI, installed with ``npm ci`` into the toolchain cache unless the lock file is unchanged.
+
+    package.json and its lock are copied there from the package's pins: the install is shared by
+    every project, and nothing is written next to the installed package.
+    """
     cdktf = layout.node_bin / "cdktf"
-    stamp = layout.root / "node_modules" / _STAMP
+    stamp = layout.cdktf_cli / "node_modules" / _STAMP
     hint = "check that the npm registry is reachable (`npm ping`); the log has npm's own message"
     with runner.step("cdktf CLI", "cdktf-cli", hint) as step:
-        lock_hash = hashlib.sha256((layout.root / "package-lock.json").read_bytes()).hexdigest()
+        lock_hash = hashlib.sha256((layout.pins / "package-lock.json").read_bytes()).hexdigest()
         if cdktf.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == lock_hash:
             step.outcome = "cached"
             return cdktf
@@ -33,8 +38,11 @@ def ensure_cdktf_cli(layout: Layout, runner: StepRunner) -> Path:
                 "The cdktf CLI needs Node.js >= 18 and npm, and `npm` is not on PATH.\n"
                 "  What to do: install them (Debian/Ubuntu: `sudo apt-get install -y nodejs npm`), then re-run."
             )
+        layout.cdktf_cli.mkdir(parents=True, exist_ok=True)
+        for name in _NPM_PINS:
+            shutil.copyfile(layout.pins / name, layout.cdktf_cli / name)
         step.detail("npm ci")
-        step.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=layout.root, timeout=900)
+        step.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=layout.cdktf_cli, timeout=900)
         stamp.write_text(lock_hash, encoding="utf-8")
     return cdktf
 

@@ -2,7 +2,7 @@
 
 Where a ``tofu`` or ``terraform`` on PATH can reach its registry, it is used as it is. Otherwise
 (this sandbox, CI, air-gapped machines) OpenTofu and the providers are built from source with
-Go, from the modules pinned in ``tools/*/go.mod``, and the providers are laid out as an
+Go, from the modules pinned in ``agentstrata/toolchain_pins/tools/*/go.mod``, and the providers are laid out as an
 OpenTofu filesystem mirror that a generated CLI config file (``tofurc``) points at.
 """
 
@@ -33,7 +33,7 @@ _PROBE_HINT = "the probe only reads PATH and asks the registries over HTTPS; see
 
 @dataclass(frozen=True)
 class GoTool:
-    """Binaries built by one ``go build`` of a pinned Go module under ``tools/``.
+    """Binaries built by one ``go build`` of a pinned Go module under ``toolchain_pins/tools/``.
 
     One package gives one binary called ``name``. Several packages are built by the same
     ``go build``, so that the dependencies they share compile once, into one binary each, named
@@ -155,7 +155,7 @@ def find_go(missing: str = _TOFU_NEEDS_GO) -> Path:
 
 
 def build_go_tool(layout: Layout, runner: StepRunner, go: Path, tool: GoTool) -> tuple[Path, ...]:
-    """Build one tool into ``.strata/tools/bin``, unless its stamp says it is up to date.
+    """Build one tool into the toolchain cache's ``bin/``, unless its stamp says it is up to date.
 
     Each tool has its own stamp, over its own module's pins: a pin change rebuilds that tool only.
     """
@@ -166,7 +166,7 @@ def build_go_tool(layout: Layout, runner: StepRunner, go: Path, tool: GoTool) ->
         "is intact; the log has the compiler's message"
     )
     with runner.step(f"build {tool.name}", f"build-{tool.name}", hint) as step:
-        stamp = _build_stamp(layout.root / tool.module_dir, go, tool)
+        stamp = _build_stamp(layout.pins / tool.module_dir, go, tool)
         if all(path.is_file() and os.access(path, os.X_OK) for path in binaries) and _read(stamp_file) == stamp:
             step.outcome = "cached"
             return binaries
@@ -181,7 +181,7 @@ def build_go_tool(layout: Layout, runner: StepRunner, go: Path, tool: GoTool) ->
             argv.append(f"-tags={tool.tags}")
         step.detail(f"go build {' '.join(tool.packages)} (minutes on 2 cores)")
         # CGO off like the upstream release builds: a static binary, no C toolchain needed.
-        step.run([*argv, *tool.packages], cwd=layout.root / tool.module_dir,
+        step.run([*argv, *tool.packages], cwd=layout.pins / tool.module_dir,
                  env={**os.environ, "CGO_ENABLED": "0"}, timeout=_BUILD_TIMEOUT_S)
         for binary in binaries:
             (partial / binary.name).replace(binary)

@@ -6,20 +6,25 @@ resolved on the host, markers such as redis's ``async-timeout; python_full_versi
 "3.11.3"`` would be judged against the host's Python (3.11.7) rather than the image's
 (Debian's 3.11.2), and the image's install would then miss a dependency.
 
-The build context is laid out so that its content hash changes exactly when what goes into
-the image does: wheels are rebuilt only when the package's files or the base image change,
-and the project wheel is built with a fixed SOURCE_DATE_EPOCH, so a rebuild is byte-identical.
+The wheel of agentstrata is the one running: a checkout's is built from its sources (with a
+fixed SOURCE_DATE_EPOCH, so a rebuild is byte-identical), an installed wheel is packed back from
+the installed files (:mod:`agentstrata.deploy.installed_wheel`). The wheelhouse lives in the
+machine's toolchain cache, shared by every project; each project's build context (the
+Dockerfile and the wheels) is laid out under its own ``.strata/``, so that its content hash
+changes exactly when what goes into the image does.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentstrata.deploy.installed_wheel import repack_installed_wheel
 from agentstrata.deploy.layout import Layout
 from agentstrata.deploy.steps import StepRunner
 from agentstrata.runtime_image import RUNTIME_CONTEXT_DIR, RUNTIME_DOCKERFILE
@@ -27,6 +32,7 @@ from agentstrata.runtime_image import RUNTIME_CONTEXT_DIR, RUNTIME_DOCKERFILE
 #: What a wheel of the project is built from: the package metadata and the package itself.
 _PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "MANIFEST.in", "README.md", "LICENSE")
 _PACKAGE = "agentstrata"
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _STAMP = ".inputs-sha256"
 _DEPS_STAMP = ".dependencies-sha256"
 #: 1980-01-01, the earliest date a zip file can hold: the wheel's timestamps stop varying.
@@ -35,6 +41,18 @@ _SOURCE_DATE_EPOCH = "315532800"
 _PASSED_ENV = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_DEFAULT_TIMEOUT",
                "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 _CA_BUNDLE_IN_IMAGE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+@dataclass(frozen=True)
+class ProjectWheelSource:
+    """What the agentstrata wheel is made from, as ``pip wheel`` in the image is given it."""
+
+    #: Changes exactly when the wheel's content does.
+    sha256: str
+    #: Changes when the dependencies may: the package metadata.
+    metadata_sha256: str
+    #: The argument of ``pip wheel``, with the staged folder mounted at /src.
+    requirement: str
 
 
 @dataclass(frozen=True)
@@ -50,7 +68,7 @@ def ensure_runtime_context(layout: Layout, runner: StepRunner, base_image: str) 
     wheels = ensure_wheelhouse(layout, runner, base_image)
     with runner.step("runtime build context", "runtime-context", "see the log") as step:
         context = layout.root / RUNTIME_CONTEXT_DIR
-        wanted = {Path("Dockerfile"): layout.root / RUNTIME_DOCKERFILE}
+        wanted = {Path("Dockerfile"): RUNTIME_DOCKERFILE}
         wanted.update({Path("wheels") / wheel.name: wheel for wheel in wheels})
         _sync(context, wanted)
         digest = tree_sha256(context)
@@ -66,29 +84,29 @@ def ensure_wheelhouse(layout: Layout, runner: StepRunner, base_image: str) -> li
     """
     hint = "check that PyPI is reachable (`pip download --no-deps pip`); the log has pip's own message"
     with runner.step("wheelhouse", "wheelhouse", hint) as step:
-        source = layout.build / "wheel-source"
+        source = layout.wheelhouse.parent / "wheel-source"
         image_id = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", base_image],
                                   capture_output=True, text=True, check=True).stdout.strip()
-        inputs = _sha256(f"{_stage_sources(layout.root, source)} {image_id}")
-        metadata = hashlib.sha256((source / "pyproject.toml").read_bytes()).hexdigest()
-        dependencies = _sha256(f"{metadata} {image_id}")
+        project = stage_project(source)
+        inputs = _sha256(f"{project.sha256} {image_id}")
+        dependencies = _sha256(f"{project.metadata_sha256} {image_id}")
         stamp, deps_stamp = layout.wheelhouse / _STAMP, layout.wheelhouse / _DEPS_STAMP
         existing = sorted(layout.wheelhouse.glob("*.whl"))
         if existing and _read(stamp) == inputs:
             step.outcome = f"cached, {_count(existing)}"
             return existing
-        cache = layout.state / "cache" / "pip"
+        cache = layout.pip_cache
         cache.mkdir(parents=True, exist_ok=True)
         if existing and _read(deps_stamp) == dependencies:
             step.detail(f"pip wheel --no-deps in {base_image} (agentstrata only)")
             for wheel in layout.wheelhouse.glob(f"{_PACKAGE}-*.whl"):
                 wheel.unlink()
-            step.run(_pip_wheel_in_image(base_image, source, layout.wheelhouse, cache, "--no-deps"), timeout=600)
+            step.run(_pip_wheel_in_image(base_image, source, project, layout.wheelhouse, cache, "--no-deps"), timeout=600)
         else:
             shutil.rmtree(layout.wheelhouse, ignore_errors=True)
             layout.wheelhouse.mkdir(parents=True)
             step.detail(f"pip wheel in {base_image} (agentstrata and its dependencies)")
-            step.run(_pip_wheel_in_image(base_image, source, layout.wheelhouse, cache), timeout=1800)
+            step.run(_pip_wheel_in_image(base_image, source, project, layout.wheelhouse, cache), timeout=1800)
             deps_stamp.write_text(dependencies, encoding="utf-8")
         stamp.write_text(inputs, encoding="utf-8")
         built = sorted(layout.wheelhouse.glob("*.whl"))
@@ -96,7 +114,8 @@ def ensure_wheelhouse(layout: Layout, runner: StepRunner, base_image: str) -> li
         return built
 
 
-def _pip_wheel_in_image(image: str, source: Path, wheelhouse: Path, cache: Path, *flags: str) -> list[str]:
+def _pip_wheel_in_image(image: str, source: Path, project: ProjectWheelSource, wheelhouse: Path, cache: Path,
+                        *flags: str) -> list[str]:
     """``docker run`` of the image's pip, writing as the calling user, reaching the index as the host does."""
     argv = ["docker", "run", "--rm", "--network", "host", "--user", f"{os.getuid()}:{os.getgid()}",
             "--env", "HOME=/tmp", "--env", "PIP_CACHE_DIR=/pip-cache", "--env", "PIP_DISABLE_PIP_VERSION_CHECK=1",
@@ -108,7 +127,7 @@ def _pip_wheel_in_image(image: str, source: Path, wheelhouse: Path, cache: Path,
                    if p and Path(p).is_file()), None)
     if bundle is not None:
         argv += ["--volume", f"{bundle.resolve()}:{_CA_BUNDLE_IN_IMAGE}:ro", "--env", f"PIP_CERT={_CA_BUNDLE_IN_IMAGE}"]
-    return [*argv, image, "python3", "-m", "pip", "wheel", *flags, "--wheel-dir", "/wheels", "/src"]
+    return [*argv, image, "python3", "-m", "pip", "wheel", *flags, "--wheel-dir", "/wheels", project.requirement]
 
 
 def tree_sha256(folder: Path) -> str:
@@ -118,6 +137,24 @@ def tree_sha256(folder: Path) -> str:
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def stage_project(source: Path) -> ProjectWheelSource:
+    """Put what the running agentstrata's wheel is made from into ``source``.
+
+    A checkout (``pyproject.toml`` beside the package: an editable install) stages its sources;
+    an installed wheel is packed back into a wheel.
+    """
+    root = _PACKAGE_DIR.parent
+    if (root / "pyproject.toml").is_file():
+        digest = _stage_sources(root, source)
+        metadata = hashlib.sha256((source / "pyproject.toml").read_bytes()).hexdigest()
+        return ProjectWheelSource(digest, metadata, "/src")
+    shutil.rmtree(source, ignore_errors=True)  # a checkout's sources or another version's wheel
+    wheel = repack_installed_wheel(source)
+    metadata = importlib.metadata.distribution(_PACKAGE).read_text("METADATA") or ""
+    return ProjectWheelSource(hashlib.sha256(wheel.read_bytes()).hexdigest(), _sha256(metadata),
+                              f"/src/{wheel.name}")
 
 
 def _stage_sources(root: Path, source: Path) -> str:

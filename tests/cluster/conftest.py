@@ -19,7 +19,7 @@ from agentstrata.cluster.certificates import Certificates
 from agentstrata.cluster.kube_api import api_client
 from agentstrata.cluster.paths import ClusterPaths, cluster_paths
 from agentstrata.cluster.tokens import read_admin_token
-from agentstrata.deploy.layout import Layout, checkout_layout
+from agentstrata.deploy.layout import Layout, project_layout
 from agentstrata.deploy.steps import StepRunner
 from agentstrata.deploy.toolchain import find_go
 from agentstrata.errors import StrataError
@@ -73,7 +73,7 @@ def start_cluster(project: Path) -> LocalCluster:
 @pytest.fixture(scope="session")
 def cluster_layout() -> Layout:
     """The checkout whose tools directory holds the binaries, built here if need be (15 min cold)."""
-    layout = checkout_layout()
+    layout = project_layout()
     try:
         find_go()
     except StrataError:

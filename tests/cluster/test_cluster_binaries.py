@@ -38,7 +38,7 @@ def layout(tmp_path: Path) -> Layout:
         for main in mains:
             (folder / main).mkdir(parents=True, exist_ok=True)
             (folder / main / "main.go").write_text(f'package main\n\nfunc main() {{ println("{main}") }}\n')
-    return Layout(tmp_path)
+    return Layout(tmp_path, tmp_path / "toolchain", pins=tmp_path)
 
 
 def _build_all(layout: Layout, go: Path) -> str:
@@ -64,7 +64,7 @@ def test_one_package_gives_the_binary_named_after_the_tool(layout, go):
 def test_a_pin_change_rebuilds_only_the_tool_whose_module_it_touches(layout, go):
     _build_all(layout, go)
     untouched = (layout.tools_bin / "solo").stat().st_mtime_ns
-    with (layout.root / PAIR.module_dir / "go.mod").open("a") as go_mod:
+    with (layout.pins / PAIR.module_dir / "go.mod").open("a") as go_mod:
         go_mod.write("// a new pin\n")
     screen = _build_all(layout, go)
     assert "build pair (cached" not in screen

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from agentstrata.cluster.certificates import Certificates
 from agentstrata.cluster.tokens import read_admin_token
-from agentstrata.deploy.layout import Layout, checkout_layout
+from agentstrata.deploy.layout import Layout, project_layout
 from agentstrata.deploy.steps import StepRunner
 from agentstrata.deploy.toolchain import TOFU, build_go_tool, find_go, write_mirror, write_tofurc
 from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.timeout(2400)
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     """A mirror and tofurc of their own holding hashicorp/kubernetes, from the checkout's builds."""
-    checkout = checkout_layout()
+    checkout = project_layout()
     try:
         go = find_go()
     except StrataError:
@@ -34,7 +34,7 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     runner = StepRunner(checkout.logs, console=Console(stderr=True, width=200))
     for tool in (TOFU, KUBERNETES_PROVIDER.tool):
         build_go_tool(checkout, runner, go, tool)
-    layout = Layout(tmp_path_factory.mktemp("mirror"))
+    layout = Layout(scratch := tmp_path_factory.mktemp("mirror"), scratch / "toolchain")
     layout.tools_bin.parent.mkdir(parents=True)
     layout.tools_bin.symlink_to(checkout.tools_bin)
     write_mirror(layout, [KUBERNETES_PROVIDER])

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from agentstrata.deploy.base_image import BASE_IMAGE, ensure_base_image, image_exists
 from agentstrata.deploy.engine import docker_info, ensure_engine
-from agentstrata.deploy.layout import Layout, checkout_layout
+from agentstrata.deploy.layout import Layout, project_layout
 from agentstrata.deploy.steps import StepRunner
 from agentstrata.deploy.toolchain import Toolchain, build_toolchain
 from agentstrata.errors import StrataError
@@ -19,7 +19,7 @@ from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 
 @pytest.fixture(scope="session")
 def layout() -> Layout:
-    return checkout_layout()
+    return project_layout()
 
 
 @pytest.fixture(scope="session")

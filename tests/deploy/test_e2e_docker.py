@@ -184,10 +184,10 @@ def _interrupt_mid_apply(deployment: Deployment) -> None:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    from agentstrata.deploy.layout import checkout_layout
+    from agentstrata.deploy.layout import project_layout
     from rich.console import Console
 
-    layout = checkout_layout()
+    layout = project_layout()
     runner = StepRunner(layout.logs, console=Console(stderr=True, width=200))
     try:
         ensure_engine(layout, runner)

@@ -169,3 +169,24 @@ def test_a_directory_that_cannot_be_listed_keeps_the_last_good_value_until_it_ca
     assert (failed["problem"], failed["version"]) == (
         "cannot read kb: Permission denied; keeping the last good value", first["version"])
     assert recovered["version"] != first["version"]
+
+
+def test_a_fifo_input_is_refused_not_read(tmp_path: Path) -> None:
+    from agentstrata.errors import SpecError
+    from agentstrata.runtime.sources.file_source import read_path
+
+    fifo = tmp_path / "in.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(SpecError) as caught:
+        read_path(fifo)
+    assert caught.value.diagnostics[0].message == "is a FIFO, not a regular file"
+
+
+def test_deeply_nested_yaml_input_is_refused_with_the_loaders_limit(tmp_path: Path) -> None:
+    import yaml
+
+    from agentstrata.runtime.sources.file_source import read_path
+
+    (tmp_path / "deep.yaml").write_text("[" * 50_000 + "]" * 50_000)
+    with pytest.raises(yaml.YAMLError, match="nest"):
+        read_path(tmp_path / "deep.yaml")

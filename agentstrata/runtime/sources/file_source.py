@@ -22,8 +22,13 @@ from typing import Any
 import watchfiles
 import yaml
 
+from agentstrata.errors import SpecError
 from agentstrata.runtime.inputs import InputBoard
 from agentstrata.runtime.versions import content_version
+from agentstrata.yaml_source import load_plain, read_regular_file
+
+#: The largest input file read (YAML ones are also bounded by the loader's node and depth limits).
+INPUT_FILE_LIMIT = 256 * 1024 * 1024
 from agentstrata.runtime.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -76,6 +81,9 @@ class FileSource:
         except OSError as exc:
             self._refuse(f"cannot read {self.raw_path}: {exc.strerror or type(exc).__name__}")
             return
+        except SpecError as exc:
+            self._refuse(f"cannot read {self.raw_path}: {exc.diagnostics[0].message}")
+            return
         except (ValueError, yaml.YAMLError) as exc:
             self._refuse(f"cannot parse {self.raw_path}: {exc}")
             return
@@ -92,10 +100,11 @@ def read_path(path: Path) -> tuple[Any, str]:
     """The value and version of a file or directory input."""
     if path.is_dir():
         return str(path), tree_fingerprint(path)
-    data = path.read_bytes()
+    # A FIFO or a device is refused, never read (it could block forever); YAML is bounded as spec files are.
+    data = read_regular_file(path, str(path), limit=INPUT_FILE_LIMIT)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        value = yaml.safe_load(data)
+        value = load_plain(data.decode("utf-8"))
     elif suffix == ".json":
         value = json.loads(data)
     else:

@@ -248,14 +248,16 @@ class TerraformTarget(Target):
 
     # -- the phases ---------------------------------------------------------------------------------
 
-    def _prepare(self, console: "Console", *, teardown: bool) -> tuple["Layout", "StepRunner", "Toolchain", Path,
-                                                                        dict[str, Any]]:
+    def _prepare(self, console: "Console", *, teardown: bool, project: Path | None = None
+                 ) -> tuple["Layout", "StepRunner", "Toolchain", Path, dict[str, Any]]:
+        """The machine's toolchain (cached per machine), for ``project`` (default: the one holding the working
+        directory), where logs and build contexts go."""
         from agentstrata.deploy.cdktf_cli import ensure_cdktf_cli
-        from agentstrata.deploy.layout import checkout_layout
+        from agentstrata.deploy.layout import project_layout
         from agentstrata.deploy.steps import StepRunner
         from agentstrata.deploy.toolchain import ensure_toolchain
 
-        layout = checkout_layout()
+        layout = project_layout(project)
         runner = StepRunner(layout.logs, console=console)
         props = self.prepare_machine(layout, runner, teardown=teardown)
         toolchain = ensure_toolchain(layout, runner, self.providers)
@@ -268,8 +270,8 @@ class TerraformTarget(Target):
         Returns the session and this target with the props setup produced (the base image it built)."""
         if not (loaded.root / "cdktf.json").is_file():
             raise StrataError(f"{loaded.path}: no cdktf.json in {loaded.root} or above; a deployable stack lives "
-                              "in a cdktf project (the Strata checkout is one)", exit_code=2)
-        layout, runner, toolchain, cdktf, props = self._prepare(console, teardown=teardown)
+                              "in a cdktf project (`strata init DIR` makes one)", exit_code=2)
+        layout, runner, toolchain, cdktf, props = self._prepare(console, teardown=teardown, project=loaded.root)
         return TerraformSession(loaded, layout, runner, toolchain, cdktf), self.with_props(**props)
 
     def with_props(self, **props: Any) -> "TerraformTarget":

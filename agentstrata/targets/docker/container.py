@@ -42,6 +42,7 @@ from agentstrata.wire import (
     ready_probe_command,
     serve_args,
 )
+from agentstrata.workspace import uses_workspace
 
 TMP_OPTIONS = "rw,nosuid,nodev,size=128m"
 #: Seconds an agent gets to stop (and flush its state) before it is killed on replacement or destroy.
@@ -76,6 +77,12 @@ class ContainerPlan:
             labels["strata.cpus"] = f"{cores:g}"
         return [ContainerLabels(label=key, value=value) for key, value in sorted(labels.items())]
 
+    def mounts(self) -> list[ContainerMounts]:
+        """The KB workspace, read-only, for an agent that declares ``workspace: read``; else nothing."""
+        if not uses_workspace(self.agent):
+            return []
+        return [ContainerMounts(type="bind", source=self.kb_dir, target=str(KB_DIR), read_only=True)]
+
     def limits(self) -> dict[str, int]:
         limits: dict[str, int] = {}
         memory = self.agent.resources.memory_bytes
@@ -100,7 +107,7 @@ class ContainerPlan:
             "env": self.env(),
             "labels": self.labels(),
             "ports": [ContainerPorts(internal=port, external=self.host_port, ip=self.bind_address, protocol="tcp")],
-            "mounts": [ContainerMounts(type="bind", source=self.kb_dir, target=str(KB_DIR), read_only=True)],
+            "mounts": self.mounts(),
             "volumes": [ContainerVolumes(volume_name=self.volume_name, container_path=str(STATE_DIR))],
             "read_only": True,
             "tmpfs": {"/tmp": TMP_OPTIONS},

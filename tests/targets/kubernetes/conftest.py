@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from agentstrata.deploy.layout import Layout, checkout_layout
+from agentstrata.deploy.layout import Layout, project_layout
 from agentstrata.deploy.toolchain import TOFU, write_mirror, write_tofurc
 from agentstrata.targets.kubernetes.toolchain import KUBERNETES_PROVIDER
 
@@ -55,11 +55,11 @@ def resources(config: dict[str, Any], kind: str, profile: str = "1.13") -> dict[
 @pytest.fixture(scope="session")
 def mirrored_provider(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     """A mirror and tofurc of their own serving the checkout's built hashicorp/kubernetes 1.13.4."""
-    checkout = checkout_layout()
+    checkout = project_layout()
     built = checkout.tools_bin / KUBERNETES_PROVIDER.tool.name
     if not built.is_file() or not (checkout.tools_bin / TOFU.name).is_file():
         pytest.skip("the kubernetes provider or tofu is not built: `strata setup --target kubernetes` builds them")
-    layout = Layout(tmp_path_factory.mktemp("k8s-mirror"))
+    layout = Layout(scratch := tmp_path_factory.mktemp("k8s-mirror"), scratch / "toolchain")
     layout.tools_bin.parent.mkdir(parents=True)
     layout.tools_bin.symlink_to(checkout.tools_bin)
     write_mirror(layout, [KUBERNETES_PROVIDER])

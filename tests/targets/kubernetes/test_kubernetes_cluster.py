@@ -23,7 +23,7 @@ import httpx
 import pytest
 import yaml
 
-from agentstrata.deploy.layout import checkout_layout
+from agentstrata.deploy.layout import project_layout
 from agentstrata.deploy.toolchain import TOFU
 from agentstrata.targets.kubernetes.kube_client import object_path, read_kubeconfig
 from tests.cluster.conftest import cluster, cluster_layout  # noqa: F401 - fixtures
@@ -54,7 +54,7 @@ class Deployed:
                               timeout=900, check=False)
 
     def tofu(self, *args: str) -> subprocess.CompletedProcess[str]:
-        layout = checkout_layout()
+        layout = project_layout()
         return subprocess.run([str(layout.tools_bin / TOFU.name), *args, "-no-color"],
                               cwd=self.project / "cdktf.out" / "stacks" / STACK_ID,
                               env={**self.env, "TF_CLI_CONFIG_FILE": str(layout.tofurc)},
