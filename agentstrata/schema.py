@@ -175,8 +175,8 @@ class AgentSpec(StrictModel):
     )
     workspace: Literal["read"] | None = Field(
         default=None,
-        description="'read': the agent reads the KB Conduit workspace (file:${KB_CONDUIT_ROOT}..., "
-        "env:KB_CONDUIT_ROOT): targets mount it read-only and set KB_CONDUIT_ROOT for this agent only. "
+        description="'read': the agent reads the KB Conduit workspace (its `file:` and `env:` inputs name it): "
+        "targets mount it read-only and point the workspace variable at it, for this agent only. "
         "Unset: the agent gets no workspace.",
     )
     #: False once the stack assigned the port: the file left it to Strata (see :attr:`port_fixed`).

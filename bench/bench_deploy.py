@@ -82,7 +82,7 @@ class Bench:
         self.env = {**os.environ, "KB_CONDUIT_ROOT": str(self.kb), "STRATA_BASE_IMAGE": BASE_IMAGE}
         self.compose = find_compose()
         self.compose_file = self.project / "bench.compose.yaml"
-        self.deploy_log = project_layout().logs / f"deploy-{STACK}-docker.log"
+        self.deploy_log = project_layout(self.project).logs / f"deploy-{STACK}-docker.log"
 
     def strata(self, *args: str) -> str:
         return run([STRATA, *args], cwd=self.project, env=self.env)

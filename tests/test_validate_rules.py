@@ -443,3 +443,30 @@ def test_an_agent_file_is_checked_without_its_stack(project: Path):
 def test_every_rule_has_a_description_and_a_test():
     tested = {name.split("_")[1].upper() for name in globals() if name.startswith("test_s0")}
     assert tested | {"S011"} == set(RULES)  # S011 is the loader's: tests/test_loader_errors.py
+
+
+KB_INPUTS = ('      interface:\n        inputs:\n          - name: "kb"\n            type: "kb_directory"\n'
+             '            source: "file:${KB_CONDUIT_ROOT}/kb.yaml"\n          - name: "root"\n'
+             '            type: "path"\n            source: "env:KB_CONDUIT_ROOT"\n')
+
+
+def test_s025_an_agent_reading_the_workspace_declares_it(project: Path):
+    stack = edit('        path: "nb/base.py"\n      interface:\n', f'        path: "nb/base.py"\n{KB_INPUTS}')
+    assert [f for f in findings(project, stack) if f.endswith("[S025]")] == [
+        "stack.yaml:12:21: stack.agents[0].interface.inputs[0].source: input 'kb' reads the KB workspace "
+        "(file:${KB_CONDUIT_ROOT}/kb.yaml), which agent 'base' does not declare: add 'workspace: read' to the "
+        "agent [S025]",
+        "stack.yaml:15:21: stack.agents[0].interface.inputs[1].source: input 'root' reads the KB workspace "
+        "(env:KB_CONDUIT_ROOT), which agent 'base' does not declare: add 'workspace: read' to the agent [S025]",
+    ]
+    declared = edit('        path: "nb/base.py"\n', '        path: "nb/base.py"\n      workspace: "read"\n', stack)
+    assert [f for f in findings(project, declared) if f.endswith(("[S025]", "[S026]"))] == []
+
+
+def test_s026_a_declared_workspace_is_read_by_an_input(project: Path):
+    stack = edit('        path: "nb/reader.py"\n', '        path: "nb/reader.py"\n      workspace: "read"\n')
+    assert findings(project, stack) == [
+        "stack.yaml:17:18: warning: stack.agents[1].workspace: agent 'reader' declares 'workspace: read' but no input reads "
+        "the workspace (file:${KB_CONDUIT_ROOT}/..., env:KB_CONDUIT_ROOT); remove it unless the notebook reads "
+        "KB_CONDUIT_ROOT itself [S026]"
+    ]

@@ -18,6 +18,8 @@ from agentstrata.cli import setup_cmd  # noqa: E402,F401
 from agentstrata.cli import export_cmd  # noqa: E402,F401
 from agentstrata.cli import deploy_cmd  # noqa: E402,F401
 from agentstrata.cli import cluster_cmd  # noqa: E402,F401
+from agentstrata.cli import init_cmd  # noqa: E402,F401
+from agentstrata.cli import env_cmd  # noqa: E402,F401
 
 
 def main() -> None:

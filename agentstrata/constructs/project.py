@@ -79,7 +79,7 @@ def synth_project(root: Path, outdir: str | Path | None = None, props: TargetPro
     if errors:
         raise SpecError(sort_diagnostics(errors), exit_code)
     preload.wait()
-    return _synthesize(root, outdir, notes, lambda app: _define(app, planned, modules, props or {}))
+    return _synthesize(root, outdir, notes, lambda app: _define(app, planned, modules, props or {}, notes))
 
 
 def synth_file(path: Path, target: str | None = None, outdir: str | Path | None = None,
@@ -140,12 +140,20 @@ def _duplicate_names(planned: list[_Planned]) -> list[Diagnostic]:
     return found
 
 
-def _define(app: object, planned: list[_Planned], modules: Iterable[Path], props: TargetProps) -> None:
+def _define(app: object, planned: list[_Planned], modules: Iterable[Path], props: TargetProps,
+            notes: list[str]) -> None:
     from agentstrata.constructs.agent_stack import AgentStack
 
     for plan in planned:
+        loaded = plan.source.loaded
         for name in plan.targets:
-            target = configured_target(plan.source.loaded, name, **props.get(name, {}))
+            target = configured_target(loaded, name, **props.get(name, {}))
+            missing = target.missing_props(loaded)
+            if missing:
+                # A whole-project synth serves every target a stack allows: one that lacks a prop only the
+                # user can give (say, an image in their registry) is skipped, said, not fatal to the others.
+                notes.append(f"{shown_path(loaded.path)}: target {name!r} skipped: {missing[0].message}")
+                continue
             AgentStack.from_source(app, plan.source, target=target)  # type: ignore[arg-type]
     for path in modules:
         module = _import(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -48,9 +49,14 @@ def ensure_cdktf_cli(layout: Layout, runner: StepRunner) -> Path:
 
 
 def cdktf_env(layout: Layout, toolchain: Toolchain, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for ``cdktf plan/deploy``: our tofu first on PATH, no phoning home."""
+    """The environment for ``cdktf plan/deploy``: our tofu first on PATH, no phoning home.
+
+    The running Python's ``bin/`` comes next: a project's cdktf.json runs ``python main.py``,
+    which must be the interpreter (the venv) that has agentstrata, activated or not.
+    """
     env = dict(os.environ if base is None else base)
-    env["PATH"] = os.pathsep.join([str(toolchain.binary.parent), str(layout.node_bin), env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join([str(toolchain.binary.parent), str(layout.node_bin),
+                                   str(Path(sys.executable).parent), env.get("PATH", "")])
     env["TERRAFORM_BINARY_NAME"] = toolchain.binary_name
     if toolchain.cli_config is not None:
         env["TF_CLI_CONFIG_FILE"] = str(toolchain.cli_config)

@@ -41,6 +41,7 @@ class GoTool:
     """
 
     name: str
+    #: The module's folder, relative to ``agentstrata/toolchain_pins/`` (``Layout.pins``).
     module_dir: str
     packages: tuple[str, ...]
     ldflags: str

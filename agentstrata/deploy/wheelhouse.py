@@ -76,8 +76,8 @@ def ensure_runtime_context(layout: Layout, runner: StepRunner, base_image: str) 
     return BuildContext(context, digest)
 
 
-def ensure_wheelhouse(layout: Layout, runner: StepRunner, base_image: str) -> list[Path]:
-    """``pip wheel`` of the project, run in ``base_image``, cached by a hash of its inputs.
+def ensure_wheelhouse(layout: Layout, runner: StepRunner, base_image: str, package: Path = _PACKAGE_DIR) -> list[Path]:
+    """``pip wheel`` of ``package`` (the running agentstrata), run in ``base_image``, cached by a hash of its inputs.
 
     When only the package's own files changed (not pyproject.toml, not the base image), the
     dependencies' wheels are kept and only the project wheel is rebuilt: seconds, not a minute.
@@ -87,7 +87,7 @@ def ensure_wheelhouse(layout: Layout, runner: StepRunner, base_image: str) -> li
         source = layout.wheelhouse.parent / "wheel-source"
         image_id = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", base_image],
                                   capture_output=True, text=True, check=True).stdout.strip()
-        project = stage_project(source)
+        project = stage_project(source, package)
         inputs = _sha256(f"{project.sha256} {image_id}")
         dependencies = _sha256(f"{project.metadata_sha256} {image_id}")
         stamp, deps_stamp = layout.wheelhouse / _STAMP, layout.wheelhouse / _DEPS_STAMP
@@ -139,13 +139,13 @@ def tree_sha256(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def stage_project(source: Path) -> ProjectWheelSource:
-    """Put what the running agentstrata's wheel is made from into ``source``.
+def stage_project(source: Path, package: Path = _PACKAGE_DIR) -> ProjectWheelSource:
+    """Put what the wheel of ``package`` (the running agentstrata) is made from into ``source``.
 
     A checkout (``pyproject.toml`` beside the package: an editable install) stages its sources;
     an installed wheel is packed back into a wheel.
     """
-    root = _PACKAGE_DIR.parent
+    root = package.parent
     if (root / "pyproject.toml").is_file():
         digest = _stage_sources(root, source)
         metadata = hashlib.sha256((source / "pyproject.toml").read_bytes()).hexdigest()

@@ -62,4 +62,4 @@ def test_a_stack_outside_a_cdktf_project_is_refused(tmp_path: Path) -> None:
     done = _strata(tmp_path, "deploy", "stack.yaml")
     assert (done.returncode, done.stderr.strip()) == (
         2, f"stack.yaml: no cdktf.json in {tmp_path} or above; a deployable stack lives in a cdktf project "
-           "(the Strata checkout is one)")
+           "(`strata init DIR` makes one)")

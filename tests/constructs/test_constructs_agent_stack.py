@@ -21,7 +21,7 @@ def kb_conduit_in_python(app, project: Path) -> AgentStack:  # noqa: ANN001
     """stacks/kb-conduit.yaml, composed call by call."""
     stack = AgentStack(app, "kb-conduit", target=DockerTarget(workspace_path="stacks/sample-kb"), root=project)
     kb = stack.add_agent(
-        name="kb_base", layer=0, notebook="agents/kb_base.py", port=2717,
+        name="kb_base", layer=0, notebook="agents/kb_base.py", port=2717, workspace="read",
         inputs={"kb_root": ("kb_directory", "file:${KB_CONDUIT_ROOT}")},
         outputs={"workspace_context": "workspace_context", "session_log": "session_log"},
     )
@@ -97,14 +97,18 @@ def test_the_default_target_is_the_files_deployment_target(project: Path):
     assert stack.target.workspace_path == "stacks/sample-kb"
 
 
-@pytest.mark.parametrize(("target", "message"), [
-    ("local", "the 'local' target cannot be synthesized: it runs without Terraform (`strata deploy --target local` "
-              "runs it)"),
-    ("kubernetes", "the 'kubernetes' target cannot be synthesized: no Kubernetes resources are built yet"),
-])
-def test_targets_terraform_cannot_apply_are_refused(project: Path, target: str, message: str):
-    with pytest.raises(SpecError, match=re.escape(message)):
-        AgentStack.from_file(cdktf.Testing.app(), project / "stacks" / "kb-conduit.yaml", target=target)
+def test_a_target_terraform_cannot_apply_is_refused(project: Path):
+    with pytest.raises(SpecError, match=re.escape(
+            "the 'local' target cannot be synthesized: it runs without Terraform (`strata deploy --target local` "
+            "runs it)")):
+        AgentStack.from_file(cdktf.Testing.app(), project / "stacks" / "kb-conduit.yaml", target="local")
+
+
+def test_a_target_missing_a_prop_only_the_user_can_give_says_which(project: Path):
+    stack = AgentStack.from_file(cdktf.Testing.app(), project / "stacks" / "kb-conduit.yaml", target="kubernetes")
+    with pytest.raises(SpecError, match=re.escape("deployment.kubernetes.image: the kubernetes target needs the "
+                                                  "runtime image")):
+        stack.render()
 
 
 def test_a_target_the_file_does_not_allow_is_refused_at_its_deployment_block(project: Path):

@@ -49,7 +49,7 @@ def test_the_same_port_on_two_agents_names_both(stack: AgentStack):
 
 def test_unset_ports_are_assigned_at_render_like_in_a_file(project: Path):
     stack = AgentStack(cdktf.Testing.app(), "s", target=DockerTarget(workspace_path="stacks/sample-kb"), root=project)
-    a = stack.add_agent(name="kb_base", layer=0, notebook="agents/kb_base.py",
+    a = stack.add_agent(name="kb_base", layer=0, notebook="agents/kb_base.py", workspace="read",
                         inputs={"kb_root": ("kb_directory", "file:${KB_CONDUIT_ROOT}")},
                         outputs={"workspace_context": "workspace_context", "session_log": "session_log"})
     b = stack.add_agent(name="context_loader", layer=1, notebook="agents/context_loader.py", port=2718,

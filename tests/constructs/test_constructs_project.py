@@ -37,8 +37,10 @@ def test_every_yaml_and_python_stack_is_synthesized_once_per_terraform_target(pr
     result = synth_project(project, project / "cdktf.out")
     assert result.stacks == ["kb-conduit-docker", "kb-patterns-docker"]
     (note,) = result.notes
-    assert note.endswith("stacks/kb-conduit.yaml: target 'kubernetes' skipped: no Kubernetes resources are built yet; "
-                         "deploy to another target")
+    assert note.endswith("stacks/kb-conduit.yaml: target 'kubernetes' skipped: the kubernetes target needs the "
+                         "runtime image, from a registry the cluster can pull from: set deployment.kubernetes.image "
+                         "(or STRATA_KUBERNETES_IMAGE), e.g. registry.example.com/strata-runtime:1.0; `strata setup` "
+                         "builds it locally as strata-runtime:<hash>, to push there")
     for name in result.stacks:
         config = json.loads((project / "cdktf.out" / "stacks" / name / "cdk.tf.json").read_text())
         assert config["terraform"]["backend"]["local"]["path"] == f"../../../.strata/state/terraform/{name}.tfstate"

@@ -19,7 +19,8 @@ from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 def test_the_env_puts_our_tofu_first_and_turns_phoning_home_off(layout, tmp_path):
     ours = Toolchain(binary=tmp_path / "bin" / "tofu", cli_config=tmp_path / "tofurc")
     env = cdktf_env(layout, ours, base={"PATH": "/usr/bin", "HOME": "/root"})
-    assert env["PATH"].split(":") == [str(tmp_path / "bin"), str(layout.node_bin), "/usr/bin"]
+    assert env["PATH"].split(":") == [str(tmp_path / "bin"), str(layout.node_bin), str(Path(sys.executable).parent),
+                                      "/usr/bin"]
     assert env["TERRAFORM_BINARY_NAME"] == "tofu"
     assert env["TF_CLI_CONFIG_FILE"] == str(tmp_path / "tofurc")
     assert env["CHECKPOINT_DISABLE"] == "1"

@@ -165,7 +165,7 @@ def _kill_tree(pid: int) -> None:
 
 def _interrupt_mid_apply(deployment: Deployment) -> None:
     """Start a deploy and kill it, with its cdktf and tofu, once tofu is creating the agents' containers."""
-    log = deployment.layout.logs / f"deploy-{STACK_ID}.log"
+    log = deployment.project / ".strata" / "logs" / f"deploy-{STACK_ID}.log"  # the deployed project's own logs
     output = deployment.project.parent / "interrupted-deploy.err"
     started = time.time()
     with output.open("w") as stderr:

@@ -37,25 +37,27 @@ def _throwaway_project(root: Path) -> None:
 
 
 def test_the_wheelhouse_is_cached_reproducible_and_rebuilt_when_sources_change(base_image, tmp_path):
-    project = Layout(tmp_path / "project")
-    _throwaway_project(project.root)
+    project = Layout(tmp_path / "project", tmp_path / "toolchain")
+    checkout = tmp_path / "checkout"
+    _throwaway_project(checkout)
+    package = checkout / "agentstrata"
     screen = io.StringIO()
     runner = StepRunner(tmp_path / "logs", console=Console(file=screen, width=200))
 
-    first = ensure_wheelhouse(project, runner, base_image)
+    first = ensure_wheelhouse(project, runner, base_image, package)
     assert [wheel.name for wheel in first] == ["agentstrata-0.0.1-py3-none-any.whl"]
     built = first[0].read_bytes()
 
-    assert ensure_wheelhouse(project, runner, base_image) == first
+    assert ensure_wheelhouse(project, runner, base_image, package) == first
     assert "wheelhouse (cached, 1 wheel," in screen.getvalue()
 
     (project.wheelhouse / ".inputs-sha256").unlink()
-    assert ensure_wheelhouse(project, runner, base_image)[0].read_bytes() == built  # SOURCE_DATE_EPOCH at work
+    assert ensure_wheelhouse(project, runner, base_image, package)[0].read_bytes() == built  # SOURCE_DATE_EPOCH
 
-    (project.root / "agentstrata" / "__init__.py").write_text("VALUE = 2\n")
-    assert ensure_wheelhouse(project, runner, base_image)[0].read_bytes() != built
+    (package / "__init__.py").write_text("VALUE = 2\n")
+    assert ensure_wheelhouse(project, runner, base_image, package)[0].read_bytes() != built
     assert "pip wheel --no-deps" in (tmp_path / "logs" / "wheelhouse.log").read_text()  # deps kept as they were
-    assert not (project.root / "build").exists()  # built from a staged copy, not in the checkout
+    assert not (checkout / "build").exists()  # built from a staged copy, not in the checkout
 
 
 def test_the_runtime_image_builds_from_the_context_and_runs_as_uid_10001(layout, runner, base_image):

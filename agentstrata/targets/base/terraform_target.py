@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from agentstrata.errors import StrataError
+from agentstrata.errors import Diagnostic, StrataError
 from agentstrata.targets.base.results import AgentEndpoint, AgentStatus, DeployResult, DestroyResult, StackStatus
 from agentstrata.targets.base.target import Target
 from agentstrata.wire import PROBE_TIMEOUT_SECONDS
@@ -118,6 +118,11 @@ class TerraformTarget(Target):
 
         Raises :class:`~agentstrata.errors.SpecError` for props that conflict with the stack.
         """
+
+    def missing_props(self, loaded: "LoadedStack") -> list[Diagnostic]:
+        """Props only the user can give (an image in their registry...) without which nothing can be synthesized:
+        `cdktf synth` of a whole project skips this target with the message, `strata synth` fails with it."""
+        return []
 
     def prepare_machine(self, layout: "Layout", runner: "StepRunner", *, teardown: bool) -> dict[str, Any]:
         """Set up what this target needs besides OpenTofu and cdktf; returns props for synthesis (for
@@ -231,7 +236,7 @@ class TerraformTarget(Target):
         from agentstrata.deploy.state_backend import state_file
 
         stack_id = f"{loaded.stack.name}-{self.name}"
-        outputs = _state_outputs(state_file(loaded.root, stack_id))
+        outputs = state_outputs(state_file(loaded.root, stack_id))
         engine = self.agent_states(loaded) if outputs else {}
         agents = []
         urls = {a.name: outputs[f"{a.name}_url"] for a in loaded.stack.agent_specs if f"{a.name}_url" in outputs}
@@ -272,10 +277,17 @@ class TerraformTarget(Target):
             raise StrataError(f"{loaded.path}: no cdktf.json in {loaded.root} or above; a deployable stack lives "
                               "in a cdktf project (`strata init DIR` makes one)", exit_code=2)
         layout, runner, toolchain, cdktf, props = self._prepare(console, teardown=teardown, project=loaded.root)
-        return TerraformSession(loaded, layout, runner, toolchain, cdktf), self.with_props(**props)
+        target = self.with_props(**props).for_stack(loaded, teardown=teardown)
+        return TerraformSession(loaded, layout, runner, toolchain, cdktf), target
 
     def with_props(self, **props: Any) -> "TerraformTarget":
         """This target with ``props`` changed (only those not passed explicitly by the caller)."""
+        return self
+
+    def for_stack(self, loaded: "LoadedStack", *, teardown: bool) -> "TerraformTarget":
+        """This target with the props only the machine's current state gives for ``loaded`` (the Docker
+        target's free host ports): asked once per deploy or destroy, before synthesis, which stays a
+        function of props. May refuse the deploy, before anything is created."""
         return self
 
     def _synth(self, session: TerraformSession) -> "SynthesizedStack":
@@ -325,7 +337,7 @@ class TerraformTarget(Target):
         return agents
 
 
-def _state_outputs(state_path: Path) -> dict[str, str]:
+def state_outputs(state_path: Path) -> dict[str, str]:
     """Output name -> value of a Terraform state file (format v4); empty when there is none."""
     try:
         text = state_path.read_text()

@@ -27,6 +27,7 @@ from agentstrata.targets.docker.naming import MAX_CONTAINER_NAME, container_name
 from agentstrata.targets.docker.settings import DockerDeployment
 from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 from agentstrata.wire import KB_ROOT_ENV
+from agentstrata.workspace import stack_uses_workspace, uses_workspace
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from agentstrata.deploy.steps import StepRunner
     from agentstrata.deploy.synthesized_stack import SynthesizedStack
     from agentstrata.loader import LoadedStack
+    from agentstrata.schema import AgentSpec
+    from agentstrata.yaml_source import Path_
 
 #: Read at the CLI edge (`strata deploy`, `cdktf synth` through main.py) into the ``base_image`` prop.
 BASE_IMAGE_ENV = "STRATA_BASE_IMAGE"
@@ -56,9 +59,12 @@ class DockerTarget(TerraformTarget):
     :param base_image: the runtime image's base (build arg ``BASE_IMAGE``); default: the one
         `strata setup` builds when deploying, else ``python:3.11-slim``.
     :param bind_address: host address agents' ports are published on; only this machine by default.
-    :param workspace_path: the host KB directory, mounted read-only at ``/kb-conduit``; relative to
-        the project root.
+    :param workspace_path: the host KB directory, mounted read-only at ``/kb-conduit`` into the
+        containers of the agents that declare ``workspace: read`` (and those alone); relative to the
+        project root.
     :param host_ports: agent name -> host port, for agents published on another port than they serve on.
+        `strata deploy` fills it for the agents without a ``port`` (free on the engine, kept across
+        redeploys); `strata synth` and `cdktf synth` leave it as given (the stack's own ports).
     :param user: ``uid:gid`` the agents run as (never root).
     :param wait_timeout: seconds ``apply`` waits for a new container to become healthy.
     :param docker_host: the Docker engine, e.g. ``unix:///run/docker.sock``; default: the provider's
@@ -73,6 +79,7 @@ class DockerTarget(TerraformTarget):
         "D003": "an agent's env does not redefine a variable the docker target sets",
         "D005": "memory and cpu limits are within what Docker accepts",
         "D006": "container names (stack + agent) fit in a DNS label",
+        "D007": "an agent with a 'file:' input under workspace_path declares 'workspace: read' (it reads the mount)",
     }
     exports: ClassVar[dict[str, str]] = {"compose": "a docker-compose file with the same containers"}
     environment_props: ClassVar[dict[str, str]] = {BASE_IMAGE_ENV: "base_image", KB_ROOT_ENV: "workspace_path"}
@@ -160,7 +167,7 @@ class DockerTarget(TerraformTarget):
         if problems:
             raise SpecError(problems)
         kb_dir = self.kb_dir(stack.root)
-        if not kb_dir.is_dir():
+        if stack_uses_workspace(loaded.stack.agent_specs) and not kb_dir.is_dir():
             stack.warn(loaded.diagnostic(("deployment",), f"KB directory {kb_dir} does not exist: Docker will "
                                          "refuse to mount it when the stack is applied", severity="warning"))
         render_docker(self, stack)
@@ -197,11 +204,37 @@ class DockerTarget(TerraformTarget):
             if cores is not None and round(cores * CPU_PERIOD_US) < 1000:
                 yield loaded.diagnostic(here + ("resources", "cpu"), f"cpu {agent.resources.cpu} is below Docker's "
                                         "minimum of 0.01 cores", "D005")
+            yield from self._unmounted_inputs(loaded, agent, here)
             name = container_name(spec, agent.name)
             if len(name) > MAX_CONTAINER_NAME:
                 yield loaded.diagnostic(here + ("name",), f"container name {name!r} is longer than "
                                         f"{MAX_CONTAINER_NAME} characters (stack {spec.name!r} + agent "
                                         f"{agent.name!r}); shorten either", "D006")
+
+    def _unmounted_inputs(self, loaded: "LoadedStack", agent: "AgentSpec", here: "Path_") -> Iterator[Diagnostic]:
+        """D007: a ``file:`` input under ``workspace_path`` is read through the mount, which only a declared agent gets."""
+        if uses_workspace(agent):
+            return
+        kb_dir = os.path.normpath(self.kb_dir(loaded.root))
+        for index, declared in enumerate(agent.interface.inputs):
+            if declared.source_kind != "file" or "$" in declared.source_target:
+                continue
+            path = Path(os.path.expanduser(declared.source_target))
+            path = Path(os.path.normpath(path if path.is_absolute() else loaded.root / path))
+            if path.is_relative_to(kb_dir):
+                yield loaded.diagnostic(here + ("interface", "inputs", index, "source"), (
+                    f"input {declared.name!r} reads {declared.source_target!r}, under the workspace "
+                    f"({self.workspace_path}), which agent {agent.name!r} does not declare: add 'workspace: read' "
+                    "to the agent"), "D007")
+
+    def for_stack(self, loaded: "LoadedStack", *, teardown: bool) -> "DockerTarget":
+        """With ``host_ports`` for every agent: free on the engine for those without a port, kept from the last
+        deploy; a fixed port another stack's container holds is refused here, before anything is created."""
+        from agentstrata.targets.docker.host_ports import plan_host_ports
+
+        planned = copy.copy(self)
+        planned.host_ports = plan_host_ports(self, loaded, teardown=teardown)
+        return planned
 
     # -- lifecycle hooks ------------------------------------------------------------------------------
 

@@ -17,10 +17,10 @@ from agentstrata.loader import LoadedStack
 from agentstrata.targets.base.packaged_spec import PackagedSpecs, read_notebook
 from agentstrata.targets.kubernetes.config_map import MAX_BYTES, config_map_data, data_size
 from agentstrata.targets.kubernetes.environment import TARGET_ENV
-from agentstrata.targets.kubernetes.kb_sources import unreadable_file_inputs
 from agentstrata.targets.kubernetes.naming import MAX_NAME, object_name
 from agentstrata.targets.kubernetes.quantities import memory_bytes, millicores
 from agentstrata.wire import KB_DIR, KB_ROOT_ENV
+from agentstrata.workspace import reads_workspace
 
 if TYPE_CHECKING:
     from agentstrata.targets.kubernetes.target import KubernetesTarget
@@ -32,7 +32,7 @@ RULES = {
     "K004": "cpu is a whole number of millicores and memory a whole number of bytes, both above zero",
     "K005": "ui_ingress_from names agents of the stack",
     "K006": "an agent the UI ingress reaches declares its own port",
-    "K007": "file: inputs read the KB (${" + KB_ROOT_ENV + "} or " + str(KB_DIR) + "): nothing else is in the pod",
+    "K007": "file: inputs read the KB (${" + KB_ROOT_ENV + "} or " + str(KB_DIR) + "): no other file is in a pod",
 }
 _UI = ("deployment", "kubernetes", "ui_ingress_from")
 
@@ -85,10 +85,13 @@ def _agents(loaded: LoadedStack) -> Iterator[Diagnostic]:
             if size_bytes <= 0 or size_bytes != size_bytes.to_integral_value():
                 yield loaded.diagnostic(here + ("resources", "memory"), f"memory {memory} is not a whole number "
                                         f"of bytes above zero ({Decimal(size_bytes):f} bytes)", "K004")
-        for index, source in unreadable_file_inputs(agent):
+        for index, source in enumerate(agent.interface.inputs):
+            if source.source_kind != "file" or reads_workspace(source):
+                continue
             yield loaded.diagnostic(here + ("interface", "inputs", index, "source"), (
-                f"{source.source!r} is not in agent {agent.name!r}'s pod, which holds only the KB (at {KB_DIR}); "
-                f"read it from the KB: 'file:${{{KB_ROOT_ENV}}}/...'"), "K007")
+                f"{source.source!r} is not in agent {agent.name!r}'s pod: of this machine's files a pod gets the "
+                f"KB alone (at {KB_DIR}, with 'workspace: read'); read it from there: "
+                f"'file:${{{KB_ROOT_ENV}}}/...'"), "K007")
 
 
 def _ui_ingress(loaded: LoadedStack, target: "KubernetesTarget") -> Iterator[Diagnostic]:
@@ -104,8 +107,7 @@ def _ui_ingress(loaded: LoadedStack, target: "KubernetesTarget") -> Iterator[Dia
             close = difflib.get_close_matches(name, names, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             yield loaded.diagnostic(here, f"ui_ingress_from names unknown agent {name!r}{hint}", "K005")
-        elif loaded.key_marks and loaded.agent_loc(name) + ("port",) not in loaded.marks:
-            # A stack composed in Python has no key marks and keeps no record of which ports were given.
+        elif not agent.port_fixed:
             yield loaded.diagnostic(here, (
                 f"the UI ingress reaches agent {name!r}, which has no port of its own (it gets {agent.port} from "
                 "its place in the file, and moves when agents are added); give it a 'port'"), "K006")

@@ -1,7 +1,7 @@
 """Every Kubernetes object of a stack, once: what the Terraform resources and the exported manifests are made of.
 
-Per stack: the Namespace (unless it is brought) and the KB claim (only if an agent reads the KB and
-the stack brings no claim). Per agent: its ConfigMap, Service, NetworkPolicy, Deployment and, on
+Per stack: the Namespace (unless it is brought) and the KB claim (only if an agent declares
+``workspace: read`` and the stack brings no claim). Per agent: its ConfigMap, Service, NetworkPolicy, Deployment and, on
 request, its state claim. Objects come in the order they can be applied; each names what it needs
 to exist first (the namespace, the claims and ConfigMap it mounts, and the agents it starts after).
 """
@@ -17,7 +17,6 @@ from agentstrata.targets.base.start_order import start_after, upstreams
 from agentstrata.targets.kubernetes.config_map import config_map_data, config_map_object, data_hash
 from agentstrata.targets.kubernetes.deployment import PodPlan, deployment_object
 from agentstrata.targets.kubernetes.environment import container_env
-from agentstrata.targets.kubernetes.kb_sources import agent_reads_kb
 from agentstrata.targets.kubernetes.kube_object import KubeObject
 from agentstrata.targets.kubernetes.namespace import namespace_object
 from agentstrata.targets.kubernetes.naming import kb_claim_name, service_url, state_claim_name
@@ -25,6 +24,7 @@ from agentstrata.targets.kubernetes.network_policy import network_policy_object
 from agentstrata.targets.kubernetes.pvc import KB_ADDRESS, kb_claim_object, state_address, state_claim_object
 from agentstrata.targets.kubernetes.service import service_object
 from agentstrata.wire import KB_DIR
+from agentstrata.workspace import uses_workspace
 
 if TYPE_CHECKING:
     from agentstrata.targets.kubernetes.target import KubernetesTarget
@@ -35,7 +35,7 @@ def stack_objects(loaded: LoadedStack, target: "KubernetesTarget") -> list[KubeO
     spec = loaded.stack
     image = target.require_image(loaded)
     agents = spec.agent_specs
-    readers = {a.name for a in agents if agent_reads_kb(a)}
+    readers = {a.name for a in agents if uses_workspace(a)}
     claims_kept = bool(target.state_claim_size) or bool(readers and target.kb_claim is None)
     objects: list[KubeObject] = []
     first: tuple[tuple[str, str], ...] = ()

@@ -152,13 +152,20 @@ class KubernetesTarget(TerraformTarget):
             props["kubeconfig"] = os.path.abspath(os.path.expanduser(props["kubeconfig"]))
         return props
 
-    def require_image(self, loaded: "LoadedStack") -> str:
+    def missing_props(self, loaded: "LoadedStack") -> list[Diagnostic]:
         """The runtime image; without one nothing can run, which is said where the stack file would set it."""
-        if self.image is None:
-            raise SpecError([loaded.diagnostic(("deployment", "kubernetes", "image"), (
-                "the kubernetes target needs the runtime image, from a registry the cluster can pull from: set "
-                f"deployment.kubernetes.image (or {IMAGE_ENV}), e.g. registry.example.com/strata-runtime:1.0; "
-                "`strata setup` builds it locally as strata-runtime:<hash>, to push there"))])
+        if self.image is not None:
+            return []
+        return [loaded.diagnostic(("deployment", "kubernetes", "image"), (
+            "the kubernetes target needs the runtime image, from a registry the cluster can pull from: set "
+            f"deployment.kubernetes.image (or {IMAGE_ENV}), e.g. registry.example.com/strata-runtime:1.0; "
+            "`strata setup` builds it locally as strata-runtime:<hash>, to push there"))]
+
+    def require_image(self, loaded: "LoadedStack") -> str:
+        missing = self.missing_props(loaded)
+        if missing:
+            raise SpecError(missing)
+        assert self.image is not None
         return self.image
 
     def destroy(self, loaded: "LoadedStack", console: "Console", *, purge: bool) -> DestroyResult:
@@ -208,7 +215,8 @@ class KubernetesTarget(TerraformTarget):
 
     @classmethod
     def setup_toolchain(cls, console: "Console") -> None:
-        """OpenTofu, the provider and the cdktf CLI: `strata setup` needs no cluster."""
+        """OpenTofu, the provider, the cdktf CLI, and the binaries of `strata cluster` (etcd, the control plane,
+        kwok): `strata setup` needs no cluster."""
         target = cls.from_settings(cls.settings_model())
         target.check_cluster = False
         target._prepare(console, teardown=False)
@@ -220,6 +228,9 @@ class KubernetesTarget(TerraformTarget):
         from agentstrata.targets.kubernetes.kube_client import api_error
 
         if not self.check_cluster:
+            from agentstrata.cluster.binaries import ensure_cluster_binaries
+
+            ensure_cluster_binaries(layout, runner)
             return {}
         hint = (f"check the kubeconfig ({self.kubeconfig}) and that its cluster is up: `strata cluster up` starts a "
                 "local one and writes .strata/cluster/kubeconfig; point KUBECONFIG at it")

@@ -14,6 +14,7 @@ from agentstrata.loader import LoadedStack
 from agentstrata.private_log import open_private_log
 from agentstrata.schema import AgentSpec
 from agentstrata.wire import KB_ROOT_ENV, STATE_DIR_ENV, serve_args
+from agentstrata.workspace import uses_workspace
 
 _STRATA = "import sys; from agentstrata.cli import main; sys.argv[0] = 'strata'; main()"
 
@@ -23,9 +24,12 @@ def strata_command(*args: str) -> list[str]:
 
 
 def agent_environment(agent: AgentSpec, workspace: Path) -> dict[str, str]:
-    """The supervisor's own environment, plus the KB directory and the agent's ``env``."""
+    """The supervisor's own environment, plus the KB directory (for an agent that declares
+    ``workspace: read``; any other never sees one, as in a container) and the agent's ``env``."""
     env = dict(os.environ)
-    env[KB_ROOT_ENV] = str(workspace)
+    env.pop(KB_ROOT_ENV, None)
+    if uses_workspace(agent):
+        env[KB_ROOT_ENV] = str(workspace)
     # Each local agent keeps its state in its own default directory under .strata/state/.
     env.pop(STATE_DIR_ENV, None)
     env.update(agent.env)

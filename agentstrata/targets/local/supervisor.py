@@ -45,7 +45,7 @@ STABLE_AFTER_SECONDS = 30.0
 class Supervisor:
     def __init__(self, loaded: LoadedStack, workspace: Path) -> None:
         self.loaded = loaded
-        #: The KB directory every agent gets as KB_CONDUIT_ROOT.
+        #: The KB directory, KB_CONDUIT_ROOT of the agents that declare ``workspace: read``.
         self.workspace = workspace
         stack = loaded.stack
         self.paths = LocalPaths(loaded.root, stack.name)

@@ -79,8 +79,9 @@ def test_kb_conduit_root_overrides_the_kb_mount(project: Path, tmp_path: Path, m
     kb.mkdir()
     monkeypatch.setenv("KB_CONDUIT_ROOT", str(kb))
     written = export_compose(project / "stacks" / "kb-conduit.yaml")
-    mounts = written.document["services"]["concierge"]["volumes"]
+    mounts = written.document["services"]["kb_base"]["volumes"]
     assert mounts[0] == {"type": "bind", "source": str(kb), "target": "/kb-conduit", "read_only": True}
+    assert all(m["target"] != "/kb-conduit" for m in written.document["services"]["concierge"]["volumes"])
 
 
 def test_generated_file_is_valid_for_the_installed_compose(project: Path) -> None:
@@ -127,9 +128,11 @@ def test_services_match_the_terraform_containers(project: Path) -> None:
         assert service["stop_grace_period"] == f"{container['destroy_grace_seconds']}s"
         assert service["healthcheck"] == container["healthcheck"]
         binds = {v["target"]: v for v in service["volumes"] if v["type"] == "bind"}
-        kb = next(m for m in container["mounts"] if m["target"] == "/kb-conduit")
-        assert binds["/kb-conduit"]["read_only"] is kb["read_only"] is True
-        assert (project / binds["/kb-conduit"]["source"]).resolve() == Path(kb["source"])
+        kb = [m for m in container["mounts"] if m["target"] == "/kb-conduit"]
+        assert [bool(kb), bool(binds.get("/kb-conduit"))] == [container["name"] == "kb-conduit-kb-base"] * 2
+        if kb:
+            assert binds["/kb-conduit"]["read_only"] is kb[0]["read_only"] is True
+            assert (project / binds["/kb-conduit"]["source"]).resolve() == Path(kb[0]["source"])
         agent = service["labels"]["strata.agent"]
         context = Path(config["resource"]["docker_image"][f"{agent}_image"]["build"]["context"])
         shipped = {f"/app/agents/{agent}.py": context / "notebook.py", "/app/stack.yaml": context / "stack.yaml"}

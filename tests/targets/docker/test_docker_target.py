@@ -105,11 +105,16 @@ def test_every_container_has_healthcheck_own_image_restart_policy_and_read_only_
                                     "--port", str(port)]
 
 
-def test_the_kb_is_mounted_read_only_from_the_workspace_path(project: Path, kb_conduit):  # noqa: ANN001
-    for block in containers(kb_conduit()).values():
-        assert block["mounts"] == [{"read_only": True, "source": str(project / "stacks" / "sample-kb"),
-                                    "target": "/kb-conduit", "type": "bind"}]
-        assert {"KB_CONDUIT_ROOT=/kb-conduit", "STRATA_STATE_DIR=/var/lib/strata"} <= set(block["env"])
+def test_only_the_agent_that_declares_the_workspace_gets_the_kb_mount(project: Path, kb_conduit):  # noqa: ANN001
+    blocks = containers(kb_conduit())
+    assert blocks["kb_base"]["mounts"] == [{"read_only": True, "source": str(project / "stacks" / "sample-kb"),
+                                            "target": "/kb-conduit", "type": "bind"}]
+    assert {"KB_CONDUIT_ROOT=/kb-conduit", "STRATA_STATE_DIR=/var/lib/strata"} <= set(blocks["kb_base"]["env"])
+    for name, block in blocks.items():
+        if name != "kb_base":
+            assert block["mounts"] == []
+            assert "STRATA_STATE_DIR=/var/lib/strata" in block["env"]
+            assert not [line for line in block["env"] if line.startswith("KB_CONDUIT_ROOT=")]
 
 
 def test_synthesis_reads_no_environment(project: Path, kb_conduit, monkeypatch):  # noqa: ANN001

@@ -137,8 +137,8 @@ def test_a_file_input_outside_the_kb_is_an_error_at_its_source(project: Path):
     line = line_of(stack_file(project), "source: file:stacks/sample-kb")
     assert kubernetes_findings(project) == [
         f"stacks/kb-conduit.yaml:{line}:17: stack.agents[0].interface.inputs[0].source: 'file:stacks/sample-kb' is "
-        "not in agent 'kb_base''s pod, which holds only the KB (at /kb-conduit); read it from the KB: "
-        "'file:${KB_CONDUIT_ROOT}/...' [K007]"]
+        "not in agent 'kb_base''s pod: of this machine's files a pod gets the KB alone (at /kb-conduit, with "
+        "'workspace: read'); read it from there: 'file:${KB_CONDUIT_ROOT}/...' [K007]"]
 
 
 def test_agents_whose_names_meet_in_one_kubernetes_name_are_an_error(project: Path):

@@ -26,7 +26,6 @@ import yaml
 from agentstrata.deploy.layout import project_layout
 from agentstrata.deploy.toolchain import TOFU
 from agentstrata.targets.kubernetes.kube_client import object_path, read_kubeconfig
-from tests.cluster.conftest import cluster, cluster_layout  # noqa: F401 - fixtures
 from tests.constructs.conftest import REPO_STACK, write_notebooks
 from tests.targets.kubernetes.conftest import AGENTS, IMAGE
 

@@ -68,8 +68,15 @@ def test_upstream_urls_in_sorted_env_name_the_upstream_services(kb_conduit):  # 
     values = {e["name"]: e["value"] for e in env}
     assert values["STRATA_UPSTREAM_KB_BASE_URL"] == "http://kb-conduit-kb-base.kb-conduit-agents.svc:2717"
     assert values["STRATA_UPSTREAM_VALIDATOR_URL"] == "http://kb-conduit-validator.kb-conduit-agents.svc:2719"
-    assert (values["HOME"], values["STRATA_STATE_DIR"], values["KB_CONDUIT_ROOT"]) == (
-        "/tmp", "/var/lib/strata", "/kb-conduit")
+    assert (values["HOME"], values["STRATA_STATE_DIR"]) == ("/tmp", "/var/lib/strata")
+    assert "KB_CONDUIT_ROOT" not in values
+
+
+def test_only_the_agents_that_declare_the_workspace_get_kb_conduit_root(kb_conduit):  # noqa: ANN001
+    env = {name: {e["name"]: e["value"] for e in container(deployment)["env"]}
+           for name, deployment in resources(kb_conduit(), "deployment").items()}
+    assert {name for name, values in env.items() if "KB_CONDUIT_ROOT" in values} == {"kb_base"}
+    assert env["kb_base"]["KB_CONDUIT_ROOT"] == "/kb-conduit"
 
 
 def test_every_pod_is_hardened_probed_and_runs_strata_serve_from_the_image(kb_conduit):  # noqa: ANN001
@@ -118,7 +125,7 @@ def test_text_that_looks_like_terraform_interpolation_is_escaped(kb_conduit):  #
     assert "source: file:$${KB_CONDUIT_ROOT}" in spec
 
 
-def test_only_the_agents_that_read_the_kb_mount_its_claim_read_only(kb_conduit):  # noqa: ANN001
+def test_only_the_agents_that_declare_the_workspace_mount_the_kb_claim_read_only(kb_conduit):  # noqa: ANN001
     config = kb_conduit()
     (claim,) = resources(config, "persistent_volume_claim").values()
     assert claim["metadata"]["name"] == "kb-conduit-kb"
@@ -143,7 +150,11 @@ def test_a_stack_that_brings_its_kb_claim_gets_none_created(kb_conduit):  # noqa
 
 
 def test_a_stack_whose_agents_do_not_read_the_kb_has_no_kb_claim(project: Path, kb_conduit):  # noqa: ANN001
-    edit_stack(project, lambda d: d["stack"]["agents"][0]["interface"]["inputs"][0].update(source="env:KB_PATH"))
+    def change(document: dict) -> None:  # noqa: ANN001
+        del document["stack"]["agents"][0]["workspace"]
+        document["stack"]["agents"][0]["interface"]["inputs"][0]["source"] = "env:KB_PATH"
+
+    edit_stack(project, change)
     config = kb_conduit()
     assert resources(config, "persistent_volume_claim") == {}
     assert all(v["name"] != "kb" for d in resources(config, "deployment").values() for v in pod_spec(d)["volume"])

@@ -38,6 +38,7 @@ stack:
     - name: base
       layer: 0
       port: {base}
+      workspace: read
       implementation: {{path: base.py}}
       interface:
         inputs:
@@ -234,7 +235,6 @@ def test_without_parallel_init_a_layer_starts_one_agent_after_another(tmp_path: 
 def test_the_environment_follows_the_wire_contract(units: SystemdExport, tmp_path: Path) -> None:
     assert environment(units.service_units["left"]) == {
         wire.STATE_DIR_ENV: "/var/lib/strata/unit-test/left",
-        wire.KB_ROOT_ENV: str(tmp_path / "project" / "kb"),
         wire.upstream_env_var("base"): wire.local_url(2801),
         "HOME": "/var/cache/strata/unit-test/left",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -245,6 +245,8 @@ def test_the_environment_follows_the_wire_contract(units: SystemdExport, tmp_pat
     assert left["StateDirectory"] == left["CacheDirectory"] == ["strata/unit-test/left"]
     assert 'Environment="GREETING=say \\"hi\\" to 100%% of $HOME"' in units.service_units["left"].read_text()
     assert environment(units.service_units["top"])[wire.upstream_env_var("right")] == wire.local_url(2803)
+    # The workspace only for the agent that declares it.
+    assert environment(units.service_units["base"])[wire.KB_ROOT_ENV] == str(tmp_path / "project" / "kb")
 
 
 def test_the_service_serves_the_agent_on_loopback_and_waits_until_it_is_ready(units: SystemdExport,
@@ -279,6 +281,8 @@ def test_the_project_kb_and_python_are_bound_read_only(tmp_path: Path) -> None:
     # What lies inside another bound path is not bound again.
     assert base["BindReadOnlyPaths"] == [str(tmp_path / "project"), str(kb), sys.prefix]
     assert (base["ProtectHome"], base["ProtectSystem"]) == (["tmpfs"], ["strict"])
+    # An agent that does not declare the workspace does not see it.
+    assert settings(written.service_units["left"])["BindReadOnlyPaths"] == [str(tmp_path / "project"), sys.prefix]
 
 
 def test_resources_become_cgroup_limits(units: SystemdExport) -> None:

@@ -22,6 +22,7 @@ stack:
     - name: base
       layer: 0
       port: {base}
+      workspace: read
       implementation: {{path: base.py}}
       interface:
         inputs:
