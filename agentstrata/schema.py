@@ -179,13 +179,6 @@ class AgentSpec(StrictModel):
         "targets mount it read-only and point the workspace variable at it, for this agent only. "
         "Unset: the agent gets no workspace.",
     )
-    #: False once the stack assigned the port: the file left it to Strata (see :attr:`port_fixed`).
-    _port_fixed: bool = PrivateAttr(default=True)
-
-    @property
-    def port_fixed(self) -> bool:
-        """Whether the file (or the code composing the stack) set the port, rather than the stack assigning it."""
-        return self._port_fixed
 
     @property
     def dns_name(self) -> str:
@@ -250,6 +243,8 @@ class StackSpec(StrictModel):
     )
     data_flow: list[DataFlowEdge] = Field(default_factory=list)
     policies: Policies = Field(default_factory=Policies)
+    #: The agents whose port the stack assigned: the file (or the code composing it) left it unset.
+    _assigned_ports: set[str] = PrivateAttr(default_factory=set)
 
     @model_validator(mode="after")
     def _assign_ports(self) -> "StackSpec":
@@ -261,7 +256,7 @@ class StackSpec(StrictModel):
                 while candidate in taken:
                     candidate += 1
                 agent.port = candidate
-                agent._port_fixed = False
+                self._assigned_ports.add(agent.name)
                 taken.add(candidate)
         return self
 
@@ -275,6 +270,10 @@ class StackSpec(StrictModel):
 
     def agent(self, name: str) -> AgentSpec | None:
         return next((a for a in self.agent_specs if a.name == name), None)
+
+    def port_fixed(self, name: str) -> bool:
+        """Whether agent ``name``'s port was set where it is defined, rather than assigned by the stack."""
+        return name not in self._assigned_ports
 
 
 class Deployment(StrictModel):

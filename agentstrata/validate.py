@@ -49,7 +49,8 @@ RULES: dict[str, str] = {
     "S024": f"the upstream agents of an agent map to distinct {UPSTREAM_ENV_FORM} variables",
     "S025": f"an agent with an input that reads the KB workspace (file:${{{KB_ROOT_ENV}}}..., env:{KB_ROOT_ENV}) "
             "declares 'workspace: read'",
-    "S026": "warning: an agent that declares 'workspace: read' has an input that reads the workspace",
+    "S026": "warning: an agent that declares 'workspace: read' has an input that can read it (a 'file:' input, "
+            f"env:{KB_ROOT_ENV})",
 }
 
 
@@ -159,11 +160,11 @@ def _workspace(spec: LoadedSpec, agent: AgentSpec, loc: Path_) -> Iterator[Diagn
     """S025, S026: the workspace is mounted only for the agents that say they read it."""
     reading = workspace_inputs(agent)
     if uses_workspace(agent):
-        if not reading:
+        # A plain 'file:' path may lie under a target's workspace_path: only the targets can tell (D007).
+        if not reading and all(declared.source_kind != "file" for declared in agent.interface.inputs):
             yield spec.diagnostic(loc + ("workspace",), f"agent {agent.name!r} declares 'workspace: read' but no "
-                                  f"input reads the workspace (file:${{{KB_ROOT_ENV}}}/..., env:{KB_ROOT_ENV}); "
-                                  f"remove it unless the notebook reads {KB_ROOT_ENV} itself", "S026",
-                                  severity="warning")
+                                  f"input can read it (file:${{{KB_ROOT_ENV}}}/..., env:{KB_ROOT_ENV}); remove it "
+                                  f"unless the notebook reads {KB_ROOT_ENV} itself", "S026", severity="warning")
         return
     for index, declared in reading:
         yield spec.diagnostic(loc + ("interface", "inputs", index, "source"), f"input {declared.name!r} reads the KB "

@@ -80,7 +80,9 @@ def chain_project(base: Path) -> tuple[Path, dict[str, int]]:
         source = '"file:data.json"' if layer == 0 else f'"agent:hop{layer - 1}.passed"'
         agents.append(
             f"    - name: hop{layer}\n      layer: {layer}\n      port: {ports[f'hop{layer}']}\n"
-            f"      implementation: {{path: hop.py}}\n      interface:\n"
+            f"      implementation: {{path: hop.py}}\n"
+            + (f"      dependencies: [{{agent_name: hop{layer - 1}, inputs: {{passed: value}}}}]\n" if layer else "")
+            + "      interface:\n"
             f"        inputs: [{{name: value, type: hop, source: {source}}}]\n"
             f"        outputs: [{{name: passed, type: hop, exposed_as: \"reactive_cell:passed\"}}]\n"
         )

@@ -466,7 +466,12 @@ def test_s025_an_agent_reading_the_workspace_declares_it(project: Path):
 def test_s026_a_declared_workspace_is_read_by_an_input(project: Path):
     stack = edit('        path: "nb/reader.py"\n', '        path: "nb/reader.py"\n      workspace: "read"\n')
     assert findings(project, stack) == [
-        "stack.yaml:17:18: warning: stack.agents[1].workspace: agent 'reader' declares 'workspace: read' but no input reads "
-        "the workspace (file:${KB_CONDUIT_ROOT}/..., env:KB_CONDUIT_ROOT); remove it unless the notebook reads "
+        "stack.yaml:17:18: warning: stack.agents[1].workspace: agent 'reader' declares 'workspace: read' but no "
+        "input can read it (file:${KB_CONDUIT_ROOT}/..., env:KB_CONDUIT_ROOT); remove it unless the notebook reads "
         "KB_CONDUIT_ROOT itself [S026]"
     ]
+    # A plain path may lie under a target's workspace_path (the docker target checks that, D007): no warning.
+    with_file = edit('            source: "agent:base.log"\n', '            source: "agent:base.log"\n'
+                     '          - name: "notes"\n            type: "text"\n            source: "file:kb/notes.txt"\n',
+                     stack)
+    assert [f for f in findings(project, with_file) if f.endswith("[S026]")] == []

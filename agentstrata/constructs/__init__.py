@@ -15,7 +15,8 @@
     app.synth()
 
 Names are imported on first use, so that importing this package stays cheap and only the
-bindings of the target in use are ever loaded (the kubernetes bindings alone take ~4 s).
+bindings of the target in use are ever loaded. Every registered target's class is exported under
+its own name (``DockerTarget``, ``KubernetesTarget``...), straight from the target registry.
 Importing it, or any module of it, changes no global state.
 """
 
@@ -29,18 +30,24 @@ if TYPE_CHECKING:
     from agentstrata.constructs.marimo_agent import MarimoAgent
     from agentstrata.targets.base.target import Target
     from agentstrata.targets.docker import DockerTarget
+    from agentstrata.targets.kubernetes import KubernetesTarget
 
 _EXPORTS = {
     "AgentStack": "agentstrata.constructs.agent_stack",
     "MarimoAgent": "agentstrata.constructs.marimo_agent",
     "Target": "agentstrata.targets.base.target",
-    "DockerTarget": "agentstrata.targets.docker",
 }
 
-__all__ = ["AgentStack", "DockerTarget", "MarimoAgent", "Target"]
+__all__ = ["AgentStack", "DockerTarget", "KubernetesTarget", "MarimoAgent", "Target"]
 
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
+    from agentstrata.targets import TARGETS
+
+    for entry in TARGETS.values():
+        module, cls = entry.split(":")
+        if cls == name:
+            return getattr(importlib.import_module(module), cls)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

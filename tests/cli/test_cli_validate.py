@@ -285,3 +285,14 @@ def test_import_transforms_is_the_opt_in_that_runs_them(project: Path):
         0, "evil ran\nvalid: 1 file checked, 0 invalid, 0 errors, 0 warnings\n", ""
     )
     assert (project / "ran").exists()
+
+
+def test_an_unknown_dependency_is_a_finding_for_every_allowed_target(tmp_path: Path):
+    # Found by `make fuzz`: the kubernetes target's size check packaged a spec whose upstream does not exist.
+    text = (ROOT / "stacks" / "kb-conduit.yaml").read_text().replace('agent_name: "kb_base"', 'agent_name: "nope"', 1)
+    (tmp_path / "stack.yaml").write_text(text)
+    (tmp_path / "cdktf.json").write_text("{}")
+    result = strata("validate", "stack.yaml", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "unknown agent 'nope'" in result.stdout and "[S004]" in result.stdout
+    assert "internal error" not in result.stdout + result.stderr

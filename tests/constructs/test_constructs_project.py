@@ -88,6 +88,6 @@ def test_main_py_on_an_invalid_stack_prints_the_located_errors_and_no_traceback(
     (project / "agents" / "concierge.py").unlink()
     result = run_main(project)
     assert result.returncode == 1
-    assert result.stderr.strip() == ("stacks/kb-conduit.yaml:115:15: stack.agents[5].implementation.path: "
+    assert result.stderr.strip() == ("stacks/kb-conduit.yaml:116:15: stack.agents[5].implementation.path: "
                                      "implementation file not found: agents/concierge.py [S015]")
     assert not (project / "cdktf.out").exists()

@@ -47,7 +47,8 @@ class PackagedSpecs:
     def for_agent(self, agent: AgentSpec) -> str:
         """The stack file ``agent``'s container runs from (YAML, with a header saying what it is)."""
         name = agent.name
-        stubs = [_stub(self._agents[upstream]) for upstream in upstreams(agent)]
+        # An upstream the stack lacks is the validator's finding (S004), not a reason to fail here.
+        stubs = [_stub(self._agents[upstream]) for upstream in upstreams(agent) if upstream in self._agents]
         stack: dict[str, Any] = {"name": self.stack.name, "agents": [*stubs, self._agents[name]]}
         flow = [e.model_dump(mode="json", by_alias=True, exclude_defaults=True)
                 for e in self.stack.data_flow if e.to == name]

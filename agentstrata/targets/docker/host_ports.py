@@ -50,7 +50,8 @@ def plan_host_ports(target: "DockerTarget", loaded: "LoadedStack", *, teardown: 
     (a destroy asks the engine nothing)."""
     spec = loaded.stack
     chosen = dict(target.host_ports)
-    fixed = {a.name: chosen.get(a.name, a.port) for a in spec.agent_specs if a.name in chosen or a.port_fixed}
+    fixed = {a.name: chosen.get(a.name, a.port) for a in spec.agent_specs
+             if a.name in chosen or spec.port_fixed(a.name)}
     previous = published_by_last_deploy(loaded, target.name)
     if teardown:
         return {**{a.name: previous[a.name] for a in spec.agent_specs if a.name in previous}, **fixed}

@@ -212,7 +212,8 @@ class DockerTarget(TerraformTarget):
                                         f"{agent.name!r}); shorten either", "D006")
 
     def _unmounted_inputs(self, loaded: "LoadedStack", agent: "AgentSpec", here: "Path_") -> Iterator[Diagnostic]:
-        """D007: a ``file:`` input under ``workspace_path`` is read through the mount, which only a declared agent gets."""
+        """D007: a ``file:`` input under ``workspace_path`` is read through the mount, which only a declaring
+        agent gets."""
         if uses_workspace(agent):
             return
         kb_dir = os.path.normpath(self.kb_dir(loaded.root))

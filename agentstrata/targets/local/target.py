@@ -34,8 +34,8 @@ class LocalTarget(Target):
     """Runs each agent as ``strata serve`` on 127.0.0.1, layer by layer, under a supervisor that applies
     ``auto_restart`` (with backoff) and ``cascade_stop``.
 
-    :param workspace_path: the KB directory (``KB_CONDUIT_ROOT`` of every agent), relative to the
-        project root.
+    :param workspace_path: the KB directory (``KB_CONDUIT_ROOT`` of the agents that declare
+        ``workspace: read``; the others get none), relative to the project root.
     """
 
     name: ClassVar[str] = "local"
