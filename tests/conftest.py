@@ -2,9 +2,6 @@
 
 import pytest
 
-# One local Kubernetes cluster per test session, shared by the cluster's tests and the kubernetes target's.
-from tests.cluster.local_cluster import cluster, cluster_layout  # noqa: E402,F401 - fixtures
-
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_notebook_cache(tmp_path_factory: pytest.TempPathFactory):

@@ -14,7 +14,7 @@ def test_an_unknown_format_lists_every_targets_formats(tmp_path: Path):
     done = subprocess.run([STRATA, "export", "nope", str(ROOT / "stacks" / "kb-conduit.yaml")], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stderr.strip()) == (
-        2, "no export format 'nope' (formats: systemd (local), compose (docker))")
+        2, "no export format 'nope' (formats: systemd (local), compose (docker), k8s (kubernetes))")
 
 
 def test_systemd_units_are_the_local_targets_export(tmp_path: Path):

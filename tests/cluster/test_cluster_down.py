@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cluster.local_cluster import start_cluster
+from tests.cluster.conftest import start_cluster
 
 pytestmark = pytest.mark.timeout(2400)
 

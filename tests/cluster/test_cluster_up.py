@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from agentstrata.cluster.fake_node import NODE_NAME
-from tests.cluster.local_cluster import LocalCluster
+from tests.cluster.conftest import LocalCluster
 
 # The first test of a session may build the binaries: about 15 minutes on 2 cold cores.
 pytestmark = pytest.mark.timeout(2400)

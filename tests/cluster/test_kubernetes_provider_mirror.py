@@ -56,7 +56,7 @@ def test_the_tofurc_takes_the_kubernetes_provider_from_the_mirror_only(mirror):
     include, exclude = (line.split("=", 1)[1].strip() for line in text.splitlines()
                         if line.strip().startswith(("include", "exclude")))
     assert json.loads(include) == json.loads(exclude) == [
-        "registry.opentofu.org/kreuzwerker/docker", "registry.opentofu.org/hashicorp/kubernetes"]
+        "registry.opentofu.org/hashicorp/kubernetes", "registry.opentofu.org/kreuzwerker/docker"]
     assert (mirror.providers / "registry.opentofu.org/hashicorp/kubernetes/1.13.4/linux_amd64"
             / "terraform-provider-kubernetes_v1.13.4").is_file()
 

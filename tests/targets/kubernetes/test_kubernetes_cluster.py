@@ -26,6 +26,7 @@ import yaml
 from agentstrata.deploy.layout import project_layout
 from agentstrata.deploy.toolchain import TOFU
 from agentstrata.targets.kubernetes.kube_client import object_path, read_kubeconfig
+from tests.cluster.conftest import cluster, cluster_layout  # noqa: F401 - fixtures: a cluster of its own
 from tests.constructs.conftest import REPO_STACK, write_notebooks
 from tests.targets.kubernetes.conftest import AGENTS, IMAGE
 

@@ -1,4 +1,4 @@
-"""A real local cluster, started once per test session through the `strata cluster` command (fixtures: tests/conftest.py)."""
+"""A real local cluster, started once per test session through the `strata cluster` command."""
 
 from __future__ import annotations
 
