@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 
+from agentstrata.private_log import open_private_log
 from agentstrata.process_ref import ProcessRef
 
 _STOP_GRACE_SECONDS = 10.0
@@ -22,7 +23,7 @@ _POLL_SECONDS = 0.05
 
 def start_detached(argv: list[str], log: Path, cwd: Path, env: dict[str, str]) -> ProcessRef:
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as handle:
+    with open_private_log(log) as handle:
         handle.write(f"\n# {' '.join(argv)}\n".encode())
         handle.flush()
         process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=handle,

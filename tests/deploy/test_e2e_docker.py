@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ from agentstrata.deploy.steps import StepRunner
 from agentstrata.deploy.toolchain import Toolchain, ensure_toolchain
 from agentstrata.errors import StrataError
 from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
+from tests.deploy.engine_helpers import COPY_IGNORE, copy_kb, docker, free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 STRATA = str(Path(sys.executable).parent / "strata")
@@ -48,8 +48,6 @@ EDITED = "pattern_detector"
 CRASHED = "validator"
 #: A bound on every wait in these tests.
 WAIT_S = 180
-_COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "node_modules", ".strata", "cdktf.out", "__pycache__",
-                                      "__marimo__", ".pytest_cache", ".hypothesis", "docker-compose.generated*")
 
 pytestmark = pytest.mark.timeout(2400)
 _CREATING = re.compile(r"docker_container\.\w+: Creating\.\.\.")
@@ -89,33 +87,16 @@ class Deployment:
         return f"http://127.0.0.1:{self.ports[agent]}"
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _docker(*args: str) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, f"docker {' '.join(args)}: {done.stderr}"
-    return done.stdout.strip()
-
-
 def _stack_containers() -> list[str]:
-    return _docker("ps", "-a", "--filter", f"label=strata.stack={STACK}", "--format", "{{.Names}}").split()
+    return docker("ps", "-a", "--filter", f"label=strata.stack={STACK}", "--format", "{{.Names}}").split()
 
 
 def _container_id(name: str) -> str:
-    return _docker("inspect", "--format", "{{.Id}}", name)
+    return docker("inspect", "--format", "{{.Id}}", name)
 
 
 def _health(name: str) -> str:
-    return _docker("inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", name)
+    return docker("inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", name)
 
 
 def _sweep() -> None:
@@ -128,7 +109,7 @@ def _sweep() -> None:
 
 
 def _copy_project(destination: Path, layout: Layout, ports: dict[str, int]) -> None:
-    shutil.copytree(ROOT, destination, ignore=_COPY_IGNORE)
+    shutil.copytree(ROOT, destination, ignore=COPY_IGNORE)
     # The runtime image's build context, as `strata setup` laid it out (hard links: no copy of the wheels).
     shutil.copytree(layout.build / "runtime", destination / ".strata" / "build" / "runtime", copy_function=os.link)
     stack_file = destination / "stacks" / "kb-conduit.yaml"
@@ -137,15 +118,6 @@ def _copy_project(destination: Path, layout: Layout, ports: dict[str, int]) -> N
     for agent in document["stack"]["agents"]:
         agent["port"] = ports[agent["name"]]
     stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
-
-
-def _copy_kb(destination: Path) -> None:
-    """The sample KB, readable by the containers' uid 10001."""
-    shutil.copytree(ROOT / "stacks" / "sample-kb", destination)
-    for folder, _, files in os.walk(destination):
-        os.chmod(folder, 0o755)
-        for name in files:
-            os.chmod(Path(folder) / name, 0o644)
 
 
 def _kill_tree(pid: int) -> None:
@@ -199,10 +171,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     assert setup.returncode == 0, setup.stderr
     toolchain = ensure_toolchain(layout, runner, (DOCKER_PROVIDER,))
     base = tmp_path_factory.mktemp("e2e")
-    ports = dict(zip(AGENTS, _free_ports(len(AGENTS))))
+    ports = dict(zip(AGENTS, free_ports(len(AGENTS))))
     project, kb = base / "project", base / "kb"
     _copy_project(project, layout, ports)
-    _copy_kb(kb)
+    copy_kb(kb)
     env = {**os.environ, "KB_CONDUIT_ROOT": str(kb), "STRATA_BASE_IMAGE": BASE_IMAGE}
     deployment = Deployment(project, kb, env, ports, toolchain, layout)
     _sweep()
@@ -272,7 +244,7 @@ def _health_of(deployment: Deployment, agent: str) -> dict:
 
 def test_an_unreadable_kb_degrades_the_agents_then_they_recover_without_a_restart(deployment: Deployment) -> None:
     name = container("kb_base")
-    restarts = _docker("inspect", "--format", "{{.RestartCount}} {{.State.StartedAt}}", name)
+    restarts = docker("inspect", "--format", "{{.RestartCount}} {{.State.StartedAt}}", name)
     mode = deployment.kb.stat().st_mode
     deployment.kb.chmod(0)  # the agents run as uid 10001 without capabilities: they cannot read it now
     try:
@@ -290,7 +262,7 @@ def test_an_unreadable_kb_degrades_the_agents_then_they_recover_without_a_restar
     while _health_of(deployment, "kb_base")["status"] != "ok":
         assert time.monotonic() < deadline, f"kb_base did not recover: {_health_of(deployment, 'kb_base')}"
         time.sleep(1)
-    assert _docker("inspect", "--format", "{{.RestartCount}} {{.State.StartedAt}}", name) == restarts
+    assert docker("inspect", "--format", "{{.RestartCount}} {{.State.StartedAt}}", name) == restarts
     assert {a: _health(container(a)) for a in AGENTS} == {a: "healthy" for a in AGENTS}
 
 
@@ -324,11 +296,11 @@ def test_a_killed_agent_comes_back_healthy(deployment: Deployment) -> None:
     # SIGKILL to the container's init from the host: a crash. `docker kill` itself would not do: Docker 20.10
     # records it as a manual stop, which no restart policy undoes (RestartCount stays 0, even with "always").
     name = container(CRASHED)
-    restarts = int(_docker("inspect", "--format", "{{.RestartCount}}", name))
-    os.kill(int(_docker("inspect", "--format", "{{.State.Pid}}", name)), signal.SIGKILL)
+    restarts = int(docker("inspect", "--format", "{{.RestartCount}}", name))
+    os.kill(int(docker("inspect", "--format", "{{.State.Pid}}", name)), signal.SIGKILL)
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
-        if int(_docker("inspect", "--format", "{{.RestartCount}}", name)) > restarts and _health(name) == "healthy":
+        if int(docker("inspect", "--format", "{{.RestartCount}}", name)) > restarts and _health(name) == "healthy":
             break
         time.sleep(1)
     else:
@@ -340,7 +312,7 @@ def test_destroy_leaves_no_container_or_network_and_keeps_volumes(deployment: De
     done = deployment.strata("destroy", "stacks/kb-conduit.yaml", timeout=900)
     assert done.returncode == 0, done.stderr
     assert _stack_containers() == []
-    assert _docker("network", "ls", "--filter", f"name=^{STACK}$", "--format", "{{.Name}}") == ""
+    assert docker("network", "ls", "--filter", f"name=^{STACK}$", "--format", "{{.Name}}") == ""
     volumes = [f"{container(a)}-state" for a in AGENTS]
-    assert set(volumes) <= set(_docker("volume", "ls", "--format", "{{.Name}}").split())
+    assert set(volumes) <= set(docker("volume", "ls", "--format", "{{.Name}}").split())
     assert f"kept the agents' state (remove with --purge): {', '.join(sorted(volumes))}" in done.stdout

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.targets.docker.plain_stack import write_plain_stack
+from tests.deploy.engine_helpers import docker, left_on_engine
 
 STRATA = str(Path(sys.executable).parent / "strata")
 FIRST, SECOND, CLASHING = "coexist-a", "coexist-b", "coexist-c"
@@ -42,23 +43,8 @@ class Project:
         return {agent["name"]: agent["url"] for agent in json.loads(done.stdout)["agents"]}
 
 
-def _docker(*args: str) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, f"docker {' '.join(args)}: {done.stderr}"
-    return done.stdout.strip()
-
-
-def _left_on_engine(stack: str) -> list[str]:
-    """Every container, network, volume and image of ``stack`` on the engine."""
-    containers = _docker("ps", "-a", "--filter", f"label=strata.stack={stack}", "--format", "{{.Names}}").split()
-    networks = _docker("network", "ls", "--filter", f"name=^{stack}$", "--format", "{{.Name}}").split()
-    volumes = [v for v in _docker("volume", "ls", "--format", "{{.Name}}").split() if v.startswith(f"{stack}-")]
-    images = [i for i in _docker("images", "--format", "{{.Repository}}").split() if f"-{stack}-" in i]
-    return [*containers, *networks, *volumes, *images]
-
-
 def _sweep(stack: str) -> None:
-    for name in _docker("ps", "-a", "--filter", f"label=strata.stack={stack}", "--format", "{{.Names}}").split():
+    for name in docker("ps", "-a", "--filter", f"label=strata.stack={stack}", "--format", "{{.Names}}").split():
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=120)
     subprocess.run(["docker", "network", "rm", stack], capture_output=True, timeout=120)
     for agent in AGENTS:
@@ -121,13 +107,13 @@ def test_a_fixed_port_another_stack_holds_fails_before_anything_is_created(proje
     assert (f"stacks/{CLASHING}.yaml:5:13: stack.agents[0].port: host port {taken} of agent 'source' (the stack "
             f"file) is already published by container '{FIRST}-source' (stack '{FIRST}'); destroy that stack, or "
             "leave 'port' unset so that Strata picks a free one") in done.stderr
-    assert _left_on_engine(CLASHING) == []
+    assert left_on_engine(CLASHING) == []
 
 
 def test_destroy_purge_leaves_nothing_of_the_stack(project: Project) -> None:
     done = project.strata("destroy", f"stacks/{SECOND}.yaml", "--purge", timeout=900)
     assert done.returncode == 0, done.stderr
-    assert _left_on_engine(SECOND) == []
+    assert left_on_engine(SECOND) == []
     # The other stack is untouched.
     with httpx.Client(timeout=10) as client:
         assert {a: client.get(f"{url}/ready").status_code for a, url in project.status(FIRST).items()} == {

@@ -25,9 +25,8 @@ import yaml
 
 from agentstrata.deploy.base_image import BASE_IMAGE
 from agentstrata.deploy.layout import Layout
-from tests.deploy.test_e2e_docker import _COPY_IGNORE, _copy_kb, _free_ports
-from tests.deploy.test_e2e_docker_coexist import _left_on_engine
 from tests.deploy.user_project import ROOT, UserProject, user_project  # noqa: F401 - the fixture
+from tests.deploy.engine_helpers import COPY_IGNORE, copy_kb, free_ports, left_on_engine
 
 CHECKOUT_STRATA = str(Path(sys.executable).parent / "strata")
 NEIGHBOUR = "kb-conduit-neighbour"
@@ -171,12 +170,12 @@ class Neighbour:
 
 def _copy_neighbour(destination: Path, layout: Layout) -> None:
     """The checkout, its kb-conduit stack renamed and on free ports (what `strata setup` built, hard-linked)."""
-    shutil.copytree(ROOT, destination, ignore=_COPY_IGNORE)
+    shutil.copytree(ROOT, destination, ignore=COPY_IGNORE)
     shutil.copytree(layout.build / "runtime", destination / ".strata" / "build" / "runtime", copy_function=os.link)
     stack_file = destination / "stacks" / "kb-conduit.yaml"
     document = yaml.safe_load(stack_file.read_text())
     document["stack"]["name"] = NEIGHBOUR
-    for agent, port in zip(document["stack"]["agents"], _free_ports(len(NEIGHBOUR_AGENTS))):
+    for agent, port in zip(document["stack"]["agents"], free_ports(len(NEIGHBOUR_AGENTS))):
         agent["port"] = port
     stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
 
@@ -189,7 +188,7 @@ def neighbour(engine: str, layout: Layout, tmp_path_factory: pytest.TempPathFact
     assert setup.returncode == 0, setup.stderr
     base = tmp_path_factory.mktemp("neighbour")
     _copy_neighbour(base / "project", layout)
-    _copy_kb(base / "kb")
+    copy_kb(base / "kb")
     neighbour = Neighbour(base / "project", {**os.environ, "KB_CONDUIT_ROOT": str(base / "kb"),
                                              "STRATA_BASE_IMAGE": BASE_IMAGE})
     _sweep(NEIGHBOUR, NEIGHBOUR_AGENTS)
@@ -249,7 +248,7 @@ def test_destroy_purge_leaves_nothing_of_the_stack_and_the_neighbour_ready(deplo
                                                                             neighbour: Neighbour) -> None:
     done = deployed.strata("destroy", f"stacks/{STACK}.yaml", "--purge", timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert _left_on_engine(STACK) == []
+    assert left_on_engine(STACK) == []
     with httpx.Client(timeout=10) as client:
         assert {a: client.get(f"{url}/ready").status_code for a, url in neighbour.urls().items()} == {
             a: 200 for a in NEIGHBOUR_AGENTS}

@@ -23,15 +23,13 @@ from agentstrata.targets.base.results import ExportResult
 from agentstrata.targets.base.terraform_target import TerraformSession, TerraformTarget
 from agentstrata.targets.docker.environment import TARGET_ENV
 from agentstrata.targets.docker.limits import CPU_PERIOD_US, MIN_MEMORY_MIB, memory_mib
-from agentstrata.targets.docker.naming import MAX_CONTAINER_NAME, container_name, volume_name
+from agentstrata.targets.docker.naming import MAX_CONTAINER_NAME, container_name
 from agentstrata.targets.docker.settings import DockerDeployment
 from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 from agentstrata.wire import KB_ROOT_ENV
 from agentstrata.workspace import stack_uses_workspace, uses_workspace
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from agentstrata.constructs.agent_stack import AgentStack
     from agentstrata.deploy.layout import Layout
     from agentstrata.deploy.steps import StepRunner

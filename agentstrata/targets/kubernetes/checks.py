@@ -107,7 +107,7 @@ def _ui_ingress(loaded: LoadedStack, target: "KubernetesTarget") -> Iterator[Dia
             close = difflib.get_close_matches(name, names, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             yield loaded.diagnostic(here, f"ui_ingress_from names unknown agent {name!r}{hint}", "K005")
-        elif not agent.port_fixed:
+        elif not loaded.stack.port_fixed(name):
             yield loaded.diagnostic(here, (
                 f"the UI ingress reaches agent {name!r}, which has no port of its own (it gets {agent.port} from "
                 "its place in the file, and moves when agents are added); give it a 'port'"), "K006")
