@@ -8,7 +8,8 @@ source names it the way every target can resolve: ``file:${KB_CONDUIT_ROOT}...``
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import os
+from pathlib import Path, PurePosixPath
 
 from agentstrata.schema import AgentSpec, InputSpec
 from agentstrata.wire import KB_DIR, KB_ROOT_ENV
@@ -40,3 +41,9 @@ def reads_workspace(source: InputSpec) -> bool:
 def workspace_inputs(agent: AgentSpec) -> list[tuple[int, InputSpec]]:
     """``(index, input)`` of each of ``agent``'s inputs that reads the workspace."""
     return [(index, source) for index, source in enumerate(agent.interface.inputs) if reads_workspace(source)]
+
+
+def workspace_dir(workspace_path: str, root: Path) -> Path:
+    """The host KB directory a target's ``workspace_path`` names (``~`` and ``$VARS`` expanded), from the project root."""
+    path = Path(os.path.expandvars(os.path.expanduser(workspace_path)))
+    return Path(os.path.abspath(path if path.is_absolute() else root / path))

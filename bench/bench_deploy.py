@@ -69,10 +69,6 @@ class Bench:
         document["stack"]["name"] = STACK
         for agent in document["stack"]["agents"]:
             agent["port"] = self.ports[agent["name"]]
-            # Its own KB copy, named outright: the measure is about deploying, not about KB_CONDUIT_ROOT.
-            for declared in agent.get("interface", {}).get("inputs", []):
-                if declared["source"] == "file:${KB_CONDUIT_ROOT}":
-                    declared["source"] = f"file:{self.kb}"
         stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
         shutil.copytree(ROOT / "stacks" / "sample-kb", self.kb)
         for folder, _, files in os.walk(self.kb):

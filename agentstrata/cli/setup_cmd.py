@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from agentstrata.cli.app import app, err
+from agentstrata.errors import StrataError
 from agentstrata.targets import target_class, target_names
 
 
@@ -19,6 +20,10 @@ def setup_command(
     start = time.monotonic()
     for name in target or target_names():
         chosen = target_class(name)
-        if chosen.unavailable is None:
-            chosen.setup_toolchain(err)
+        if chosen.unavailable is not None:
+            if target:
+                raise StrataError(f"the {name} target cannot be set up: {chosen.unavailable}", 1)
+            err.print(f"{name}: skipped ({chosen.unavailable})", markup=False, highlight=False)
+            continue
+        chosen.setup_toolchain(err)
     err.print(f"setup done in {time.monotonic() - start:.1f} s", highlight=False)

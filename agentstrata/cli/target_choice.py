@@ -45,9 +45,7 @@ def stack_and_target(stack: Path | None, name: str | None, *, default: str | Non
     configured by the file and by the target's environment variables. ``validate``: the stack must
     pass `strata validate` first (a bad file fails in a second, before anything is set up)."""
     loaded = load_stack(stack_file(stack))
-    chosen = chosen_target(loaded, name, default=default)
-    props = target_class(chosen).props_from_environment(os.environ)
-    target = configured_target(loaded, chosen, **props)
+    target = _configured(loaded, chosen_target(loaded, name, default=default))
     if validate:
         from agentstrata.validate import validate as check
 
@@ -66,7 +64,12 @@ def deployed_target(stack: Path | None, name: str | None) -> tuple[LoadedStack, 
     deployment = loaded.spec.deployment
     order = [deployment.target, *(t for t in deployment.allowed_targets if t != deployment.target)]
     for candidate in order:
-        target = configured_target(loaded, candidate, **target_class(candidate).props_from_environment(os.environ))
+        target = _configured(loaded, candidate)
         if target.unavailable is None and target.status(loaded).up:
             return loaded, target
-    return loaded, configured_target(loaded, deployment.target)
+    return loaded, _configured(loaded, deployment.target)
+
+
+def _configured(loaded: LoadedStack, name: str) -> Target:
+    """Target ``name`` configured by the file and by its environment variables (read here, at the edge)."""
+    return configured_target(loaded, name, **target_class(name).props_from_environment(os.environ))

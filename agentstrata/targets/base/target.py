@@ -47,9 +47,11 @@ class Target(ABC):
     unavailable: ClassVar[str | None] = None
 
     @classmethod
-    @abstractmethod
     def from_settings(cls, settings: BaseModel, **props: object) -> "Target":
-        """This target configured by a stack file's ``deployment.<name>`` block, plus explicit props."""
+        """This target configured by a stack file's ``deployment.<name>`` block, plus explicit props: each
+        setting is the keyword prop of the same name."""
+        assert isinstance(settings, cls.settings_model)
+        return cls(**{**settings.model_dump(), **props})  # type: ignore[call-arg]
 
     @classmethod
     def props_from_environment(cls, environ: Mapping[str, str]) -> dict[str, str]:

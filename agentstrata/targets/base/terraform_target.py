@@ -215,6 +215,7 @@ class TerraformTarget(Target):
         notes = target._recover(session, stack)
         state = target.state_addresses(stack)
         tracked = tracked_addresses(stack.state_path)
+        was_up = bool(tracked)
         if not purge:
             addresses = [address for address in state if address in tracked]
             if addresses:
@@ -228,8 +229,8 @@ class TerraformTarget(Target):
             # What an earlier destroy kept is no longer in the state: the target removes it by name.
             removed = target.purge_state(stack, names)
             destroyed = [name for address, name in state.items() if address in tracked]
-            return DestroyResult(stack.name, [], sorted({*destroyed, *removed}), notes)
-        return DestroyResult(stack.name, target.existing_state(names), [], notes)
+            return DestroyResult(stack.name, [], sorted({*destroyed, *removed}), notes, was_up=was_up)
+        return DestroyResult(stack.name, target.existing_state(names), [], notes, was_up=was_up)
 
     def status(self, loaded: "LoadedStack") -> StackStatus:
         """From the Terraform state's outputs and each agent's ``/ready``; no toolchain needed."""
@@ -296,7 +297,7 @@ class TerraformTarget(Target):
 
         hint = "fix what the message says in the stack file, then re-run (`strata validate` checks it alone)"
         with session.runner.step("synth", f"synth-{session.loaded.stack.name}-{self.name}", hint) as step:
-            result = synth_target(session.loaded.path, self, session.root / SYNTH_DIR)
+            result = synth_target(session.loaded.path, self, session.root / SYNTH_DIR, session.loaded)
             for warning in result.warnings:
                 step.log(warning.format())
             (stack_id,) = result.stacks

@@ -27,7 +27,7 @@ from agentstrata.targets.docker.naming import MAX_CONTAINER_NAME, container_name
 from agentstrata.targets.docker.settings import DockerDeployment
 from agentstrata.targets.docker.toolchain import DOCKER_PROVIDER
 from agentstrata.wire import KB_ROOT_ENV
-from agentstrata.workspace import stack_uses_workspace, uses_workspace
+from agentstrata.workspace import stack_uses_workspace, uses_workspace, workspace_dir
 
 if TYPE_CHECKING:
     from agentstrata.constructs.agent_stack import AgentStack
@@ -123,12 +123,6 @@ class DockerTarget(TerraformTarget):
         self.docker_host = docker_host
         self.compose_file = compose_file
 
-    @classmethod
-    def from_settings(cls, settings: BaseModel, **props: Any) -> "DockerTarget":
-        """Configured by a stack file's ``deployment.docker`` block (or its defaults), then ``props``."""
-        assert isinstance(settings, DockerDeployment)
-        return cls(**{**settings.model_dump(), **props})
-
     def with_props(self, **props: Any) -> "DockerTarget":
         if "base_image" not in props or self.base_image_given:
             return self
@@ -138,8 +132,7 @@ class DockerTarget(TerraformTarget):
 
     def kb_dir(self, root: Path) -> Path:
         """The host KB directory: ``workspace_path``, relative to the project root."""
-        path = Path(os.path.expandvars(os.path.expanduser(self.workspace_path)))
-        return Path(os.path.abspath(path if path.is_absolute() else root / path))
+        return workspace_dir(self.workspace_path, root)
 
     def host_port(self, agent_name: str, port: int) -> int:
         return self.host_ports.get(agent_name, port)
@@ -299,10 +292,19 @@ class DockerTarget(TerraformTarget):
     def logs(self, loaded: "LoadedStack", agent: str, *, lines: int, follow: bool) -> Iterator[str]:
         argv = ["docker", "logs", "--tail", str(lines), *(["--follow"] if follow else []),
                 container_name(loaded.stack, agent)]
-        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        try:
+            process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        except OSError as exc:
+            raise StrataError(f"cannot run `docker logs`: {exc.strerror or exc}; run `strata setup`", 1) from None
+        with process:
             assert process.stdout is not None
-            yield from process.stdout
-        if process.returncode not in (0, None, -2):
+            try:
+                yield from process.stdout
+            finally:
+                # A reader that stops early (`strata logs -f | head`) must not wait for docker's next line.
+                if process.poll() is None:
+                    process.terminate()
+        if process.returncode not in (0, None, -2, -15):
             raise StrataError(f"`{' '.join(argv)}` exited with status {process.returncode}", 1)
 
     def export(self, loaded: "LoadedStack", fmt: str, out: Path | None) -> ExportResult:

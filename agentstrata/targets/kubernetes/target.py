@@ -139,12 +139,6 @@ class KubernetesTarget(TerraformTarget):
         self.manifests_dir = props.manifests_dir
 
     @classmethod
-    def from_settings(cls, settings: BaseModel, **props: Any) -> "KubernetesTarget":
-        """Configured by a stack file's ``deployment.kubernetes`` block (or its defaults), then ``props``."""
-        assert isinstance(settings, KubernetesDeployment)
-        return cls(**{**settings.model_dump(), **props})
-
-    @classmethod
     def props_from_environment(cls, environ: Mapping[str, str]) -> dict[str, str]:
         """As every target, plus: a relative KUBECONFIG is relative to where the command runs, so made absolute."""
         props = super().props_from_environment(environ)
@@ -344,7 +338,7 @@ class KubernetesTarget(TerraformTarget):
         from agentstrata.targets.kubernetes.rollout import wait_until_available
 
         names = {agent.name: agent.runs_as for agent in agents}
-        with session.runner.step("Deployments available", "ready", self.log_hint) as step, self.api() as api:
+        with session.runner.step("Deployments available", f"ready-{session.loaded.stack.name}-{self.name}", self.log_hint) as step, self.api() as api:
             states = wait_until_available(
                 api, self.namespace, names, timeout,
                 on_progress=lambda states: step.detail(
@@ -357,9 +351,17 @@ class KubernetesTarget(TerraformTarget):
 
     def logs(self, loaded: "LoadedStack", agent: str, *, lines: int, follow: bool) -> Iterator[str]:
         """The log of the agent's newest pod, from the API server (which asks the node's kubelet)."""
-        from agentstrata.targets.kubernetes.kube_client import api_error, object_path
+        import httpx
 
         labels = ",".join(f"{k}={v}" for k, v in selector(loaded.stack.name, agent).items())
+        try:
+            yield from self._pod_log(agent, labels, lines=lines, follow=follow)
+        except httpx.HTTPError as exc:
+            raise StrataError(f"the API server does not answer ({type(exc).__name__}: {exc})", 1) from None
+
+    def _pod_log(self, agent: str, labels: str, *, lines: int, follow: bool) -> Iterator[str]:
+        from agentstrata.targets.kubernetes.kube_client import api_error, object_path
+
         with self.api(timeout=None if follow else _API_TIMEOUT_S) as api:  # type: ignore[arg-type]
             listed = api.get(object_path("pod", self.namespace), params={"labelSelector": labels})
             if listed.status_code != 200:

@@ -11,7 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel
 
@@ -19,6 +19,7 @@ from agentstrata.errors import StrataError
 from agentstrata.targets.base.results import AgentEndpoint, DeployResult, DestroyResult, ExportResult, StackStatus
 from agentstrata.targets.base.target import Target
 from agentstrata.targets.local.settings import LocalDeployment
+from agentstrata.workspace import workspace_dir
 from agentstrata.wire import KB_ROOT_ENV
 
 if TYPE_CHECKING:
@@ -46,14 +47,8 @@ class LocalTarget(Target):
     def __init__(self, *, workspace_path: str = LocalDeployment().workspace_path) -> None:
         self.workspace_path = workspace_path
 
-    @classmethod
-    def from_settings(cls, settings: BaseModel, **props: Any) -> "LocalTarget":
-        assert isinstance(settings, LocalDeployment)
-        return cls(**{**settings.model_dump(), **props})
-
     def kb_dir(self, root: Path) -> Path:
-        path = Path(os.path.expandvars(os.path.expanduser(self.workspace_path)))
-        return Path(os.path.abspath(path if path.is_absolute() else root / path))
+        return workspace_dir(self.workspace_path, root)
 
     def deploy(self, loaded: "LoadedStack", console: "Console", *, ready_timeout: float) -> DeployResult:
         """Start the supervisor (unless it is up) and wait until every agent is ready."""
