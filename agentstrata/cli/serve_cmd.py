@@ -58,9 +58,9 @@ def serve_command(
     session_ttl: int = typer.Option(120, "--session-ttl", help="Seconds a closed UI session's kernel is kept."),
     no_ui: bool = typer.Option(False, "--no-ui", help="Serve the JSON API only, without the marimo UI at /."),
     outputs_only: bool = typer.Option(
-        os.environ.get(OUTPUTS_ONLY_ENV) == "1", "--outputs-only",
+        False, "--outputs-only", envvar=OUTPUTS_ONLY_ENV,
         help=f"Run only the cells the outputs need, not display or side-effect cells (env {OUTPUTS_ONLY_ENV}=1)."),
-    log_level: str = typer.Option(os.environ.get(LOG_LEVEL_ENV, "info"), "--log-level", help="debug, info, warning."),
+    log_level: str = typer.Option("info", "--log-level", envvar=LOG_LEVEL_ENV, help="debug, info, warning."),
     header_timeout: float = typer.Option(
         DEFAULT_HEADER_TIMEOUT_SECONDS, "--header-timeout", min=0.1,
         help="Seconds a connection has to send a complete request head before it is closed."),
