@@ -16,12 +16,14 @@ import pytest
 from rich.console import Console
 
 from agentstrata.deploy.cdktf_run import run_cdktf
+from agentstrata.deploy.layout import project_layout
 from agentstrata.deploy.state_lock import lock_holder
 from agentstrata.deploy.steps import StepRunner
 from agentstrata.errors import StrataError
 
 REPO = Path(__file__).resolve().parents[2]
-TOFU = REPO / ".strata" / "tools" / "bin" / "tofu"
+# Where `strata setup` (run first by `make test`) builds tofu: the per-machine toolchain cache.
+TOFU = project_layout(REPO).tools_bin / "tofu"
 
 # Stands in for `cdktf deploy`: a parent process (sh) running tofu, as node runs it.
 SCRIPT = textwrap.dedent(

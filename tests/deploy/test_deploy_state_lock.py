@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from agentstrata.deploy.layout import project_layout
 from agentstrata.deploy.state_lock import clear_stale_lock, lock_holder, lock_info_path, wait_for_lock
 from agentstrata.errors import StrataError
 
 REPO = Path(__file__).resolve().parents[2]
-TOFU = REPO / ".strata" / "tools" / "bin" / "tofu"
+# Where `strata setup` (run first by `make test`) builds tofu: the per-machine toolchain cache.
+TOFU = project_layout(REPO).tools_bin / "tofu"
 
 # Locks the state the way tofu's local backend does: a POSIX record lock plus the info file.
 HOLDER = textwrap.dedent(
